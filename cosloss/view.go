@@ -1,0 +1,66 @@
+package cosloss
+
+import "fmt"
+
+// Float is the set of element types the kernels accept.
+type Float interface {
+	~float32 | ~float64
+}
+
+// Layout is the shape of an array seen as Outer × Len × Inner, where Len is
+// the axis being reduced. A C-contiguous array of shape (d0, …, dk) reduced
+// along axis a has Outer = d0·…·d(a-1), Len = da and Inner = d(a+1)·…·dk.
+type Layout struct {
+	Outer, Len, Inner int
+}
+
+// Slices is the number of independent reductions: one per (outer, inner) pair.
+func (l Layout) Slices() int { return l.Outer * l.Inner }
+
+// Size is the number of elements.
+func (l Layout) Size() int { return l.Outer * l.Len * l.Inner }
+
+// View is a strided window on Data with logical shape Layout. Element
+// (o, k, i) lives at Data[o*OuterStride + k*LenStride + i*InnerStride].
+// Strides are in elements and must not be negative; a zero stride repeats
+// (broadcasts) the data along that dimension.
+type View[T Float] struct {
+	Data []T
+	Layout
+	OuterStride, LenStride, InnerStride int
+}
+
+// Contiguous views data as a C-ordered array with layout l.
+func Contiguous[T Float](data []T, l Layout) View[T] {
+	return View[T]{Data: data, Layout: l, OuterStride: l.Len * l.Inner, LenStride: l.Inner, InnerStride: 1}
+}
+
+// Span is the number of elements from the first to one past the last element
+// the view can touch; Data must be at least that long.
+func (v View[T]) Span() int {
+	if v.Size() == 0 {
+		return 0
+	}
+	return (v.Outer-1)*v.OuterStride + (v.Len-1)*v.LenStride + (v.Inner-1)*v.InnerStride + 1
+}
+
+// Check reports a malformed view: negative sizes or strides, or Data shorter
+// than the elements the view addresses. name is used in the message.
+func (v View[T]) Check(name string) error {
+	if v.Outer < 0 || v.Len < 0 || v.Inner < 0 {
+		return fmt.Errorf("%s: negative layout %+v", name, v.Layout)
+	}
+	if v.OuterStride < 0 || v.LenStride < 0 || v.InnerStride < 0 {
+		return fmt.Errorf("%s: negative stride (%d, %d, %d)", name, v.OuterStride, v.LenStride, v.InnerStride)
+	}
+	if span := v.Span(); span > len(v.Data) {
+		return fmt.Errorf("%s: view addresses %d elements but data has %d", name, span, len(v.Data))
+	}
+	return nil
+}
+
+// base is the offset of element (o, 0, i).
+func (v View[T]) base(o, i int) int { return o*v.OuterStride + i*v.InnerStride }
+
+// unitRows reports whether each slice is a contiguous run of Len elements.
+func (v View[T]) unitRows() bool { return v.LenStride == 1 || v.Len <= 1 }

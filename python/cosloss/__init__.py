@@ -1,0 +1,20 @@
+"""cosloss: TensorFlow's cosine-similarity losses for numpy, computed in Go.
+
+    cosloss.nn.l2_normalize
+    cosloss.losses.cosine_distance, compute_weighted_loss, Reduction   (TF1)
+    cosloss.keras.losses.cosine_similarity, CosineSimilarity, Reduction (TF ≥ 2.0: −cos)
+    cosloss.keras.metrics.CosineSimilarity                             (+cos)
+    cosloss.cosine_similarity_loss, _v2, _v3                           (−cos, 1−cos, (1−cos)²)
+    cosloss.tf115                                                      (TF 1.15 as released: +cos loss)
+"""
+
+from cosloss import keras, losses, nn, tf115
+from cosloss.seed import (cosine_similarity_loss, cosine_similarity_loss_v2,
+                          cosine_similarity_loss_v3, negative_cosine_loss, one_minus_cosine_loss,
+                          squared_one_minus_cosine_loss)
+
+__version__ = "0.1.0"
+
+__all__ = ["nn", "losses", "keras", "tf115", "cosine_similarity_loss", "cosine_similarity_loss_v2",
+           "cosine_similarity_loss_v3", "negative_cosine_loss", "one_minus_cosine_loss",
+           "squared_one_minus_cosine_loss", "__version__"]

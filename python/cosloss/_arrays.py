@@ -1,0 +1,106 @@
+"""Turning user input into arrays the Go core can read, TensorFlow's way.
+
+Conversion follows tf.convert_to_tensor: Python floats become float32 and
+Python ints int32, while numpy arrays (and anything with __array__) keep
+their dtype. Nothing here copies an input unless its memory layout cannot be
+described to Go as outer × axis × inner with non-negative strides.
+"""
+
+import math
+from numbers import Number
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+def convert(value, name: str) -> np.ndarray:
+    """An ndarray for value, typed as TensorFlow would type it."""
+    if value is None:
+        raise ValueError(f"{name} must not be None.")
+    if isinstance(value, (list, tuple, Number)) and not isinstance(value, np.generic):
+        arr = _python_to_array(value, name)
+    else:
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"{name} could not be converted to an array: {err}") from None
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise TypeError(f"{name} has complex dtype {arr.dtype}; cosloss supports real "
+                        f"dtypes (float16, float32, float64, and ints where TensorFlow casts them)")
+    if kind not in "fiub":
+        raise TypeError(f"{name} must hold real numbers, got an array of dtype {arr.dtype}")
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    return arr
+
+
+def _python_to_array(value, name):
+    try:
+        arr = np.asarray(value)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(f"{name} could not be converted to an array: {err}") from None
+    if arr.dtype == np.float64:
+        return arr.astype(np.float32)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int32)
+    return arr
+
+
+def require_float(arr: np.ndarray, name: str, op: str) -> None:
+    """TypeError unless arr has a dtype the TensorFlow op accepts uncast."""
+    if arr.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{op} needs {name} of a floating dtype (float16, float32 or float64), "
+                        f"got {arr.dtype}; TensorFlow does not cast it either. Cast {name} "
+                        f"to a float dtype first.")
+
+
+def require_same_dtype(a, a_name, b, b_name) -> None:
+    if a.dtype != b.dtype:
+        raise TypeError(f"{a_name} has dtype {a.dtype} but {b_name} has dtype {b.dtype}; "
+                        f"TensorFlow's Mul rejects mixed dtypes. Cast one of them.")
+
+
+def normalize_axis(axis, ndim: int, name: str = "axis") -> int:
+    """A non-negative axis, or ValueError naming the argument."""
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {axis!r} of type {type(axis).__name__}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{name}={axis} is out of range for an input of rank {ndim}; "
+                         f"expected an int in [{-ndim}, {ndim})")
+    return int(axis) % ndim
+
+
+def broadcast_shape(a, a_name, b, b_name) -> tuple:
+    try:
+        return np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"Incompatible shapes: {a_name} has shape {a.shape} and {b_name} "
+                         f"has shape {b.shape}, which do not broadcast") from None
+
+
+def compute_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype the Go core computes in: float16 is computed in float32."""
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
+
+
+def view3(arr: np.ndarray, axis: int):
+    """arr as an outer × len × inner view reduced along axis, and its strides.
+
+    Returns (view, strides in elements). The view shares memory with arr
+    when numpy can express it; otherwise it is a C-ordered copy.
+    """
+    shape = arr.shape
+    dims = (math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:]))
+    try:
+        v = arr.reshape(dims, copy=False)
+    except ValueError:
+        v = np.ascontiguousarray(arr).reshape(dims)
+    size = v.dtype.itemsize
+    if not v.flags.aligned or any(s < 0 or s % size for s in v.strides):
+        v = np.ascontiguousarray(v)
+    # A dimension of length 1 is never stepped over, so its stride is moot;
+    # zero keeps Go's bounds check from seeing an arbitrary value.
+    strides = tuple(0 if d == 1 else s // size for d, s in zip(v.shape, v.strides))
+    return v, strides

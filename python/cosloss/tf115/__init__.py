@@ -1,0 +1,12 @@
+"""TensorFlow 1.15 as released, for reproducing TF1 training scripts.
+
+Same structure as cosloss: nn, losses, keras.losses, keras.metrics. The
+difference is Keras's cosine loss: TF 1.14 and 1.15 return +cos from
+tf.keras.losses.cosine_similarity (and cosine_proximity, cosine) and from
+CosineSimilarity, so minimizing it pushes vectors apart; their loss objects
+also reduce in float32 and broadcast sample weights by TF's strict rule.
+"""
+
+from cosloss.tf115 import keras, losses, nn
+
+__all__ = ["nn", "losses", "keras"]
