@@ -104,6 +104,68 @@ func Reduce(dtype int, losses, weights uintptr, n, nweights, reduction int) (v f
 	return 0, badDtype(dtype)
 }
 
+// CosineGrad is Cosine plus the gradients: upstream holds one value per
+// slice, dx and dy (0 to skip) receive C-ordered gradients of x's shape.
+func CosineGrad(dtype, form int, x, y, upstream, value, dx, dy uintptr, outer, n, inner,
+	xOuterStride, xLenStride, xInnerStride,
+	yOuterStride, yLenStride, yInnerStride int, eps float64) (err error) {
+	defer recoverInto(&err)
+	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
+	xs := [3]int{xOuterStride, xLenStride, xInnerStride}
+	ys := [3]int{yOuterStride, yLenStride, yInnerStride}
+	switch dtype {
+	case Float32:
+		return cosloss.CosineGrad(view[float32](x, l, xs), view[float32](y, l, ys), cosloss.Form(form),
+			floats[float32](upstream, l.Slices()), floats[float32](value, l.Slices()),
+			floats[float32](dx, l.Size()), floats[float32](dy, l.Size()), float32(eps))
+	case Float64:
+		return cosloss.CosineGrad(view[float64](x, l, xs), view[float64](y, l, ys), cosloss.Form(form),
+			floats[float64](upstream, l.Slices()), floats[float64](value, l.Slices()),
+			floats[float64](dx, l.Size()), floats[float64](dy, l.Size()), eps)
+	}
+	return badDtype(dtype)
+}
+
+// CosineDistanceGrad is CosineDistance plus the gradients −g·y for x and
+// −g·x for y; dx and dy (0 to skip) are C-ordered with x's shape.
+func CosineDistanceGrad(dtype int, x, y, upstream, value, dx, dy uintptr, outer, n, inner,
+	xOuterStride, xLenStride, xInnerStride,
+	yOuterStride, yLenStride, yInnerStride int) (err error) {
+	defer recoverInto(&err)
+	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
+	xs := [3]int{xOuterStride, xLenStride, xInnerStride}
+	ys := [3]int{yOuterStride, yLenStride, yInnerStride}
+	switch dtype {
+	case Float32:
+		return cosloss.CosineDistanceGrad(view[float32](x, l, xs), view[float32](y, l, ys),
+			floats[float32](upstream, l.Slices()), floats[float32](value, l.Slices()),
+			floats[float32](dx, l.Size()), floats[float32](dy, l.Size()))
+	case Float64:
+		return cosloss.CosineDistanceGrad(view[float64](x, l, xs), view[float64](y, l, ys),
+			floats[float64](upstream, l.Slices()), floats[float64](value, l.Slices()),
+			floats[float64](dx, l.Size()), floats[float64](dy, l.Size()))
+	}
+	return badDtype(dtype)
+}
+
+// L2NormalizeGrad is L2Normalize plus the gradient for the C-ordered
+// upstream gradient; out and dx are C-ordered with the layout.
+func L2NormalizeGrad(dtype int, x, upstream, out, dx uintptr, outer, n, inner,
+	outerStride, lenStride, innerStride int, eps float64) (err error) {
+	defer recoverInto(&err)
+	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
+	s := [3]int{outerStride, lenStride, innerStride}
+	switch dtype {
+	case Float32:
+		return cosloss.L2NormalizeGrad(view[float32](x, l, s), floats[float32](upstream, l.Size()),
+			floats[float32](out, l.Size()), floats[float32](dx, l.Size()), float32(eps))
+	case Float64:
+		return cosloss.L2NormalizeGrad(view[float64](x, l, s), floats[float64](upstream, l.Size()),
+			floats[float64](out, l.Size()), floats[float64](dx, l.Size()), eps)
+	}
+	return badDtype(dtype)
+}
+
 // floats is the one place an address becomes a slice. The address comes
 // from numpy's buffer, which is C memory that Go's collector never moves or
 // frees, so holding it as a uintptr until here is safe; reading it through a

@@ -74,3 +74,24 @@ def reduce(losses, weights, reduction) -> float:
     """The scalar reduction of losses · weights, computed in their dtype."""
     return _call(_go.Reduce, _bits(losses), _addr(losses), _addr(weights),
                  losses.size, weights.size, reduction)
+
+
+def cosine_grad(x3, xs, y3, ys, form, upstream, value, dx, dy, eps):
+    """form(cos) into value and its gradients for upstream into dx, dy."""
+    outer, n, inner = x3.shape
+    _call(_go.CosineGrad, _bits(x3), form, _addr(x3), _addr(y3), _addr(upstream), _addr(value),
+          _addr(dx), _addr(dy), outer, n, inner, *xs, *ys, float(eps))
+
+
+def cosine_distance_grad(x3, xs, y3, ys, upstream, value, dx, dy):
+    """1 − Σx·y into value and its gradients for upstream into dx, dy."""
+    outer, n, inner = x3.shape
+    _call(_go.CosineDistanceGrad, _bits(x3), _addr(x3), _addr(y3), _addr(upstream), _addr(value),
+          _addr(dx), _addr(dy), outer, n, inner, *xs, *ys)
+
+
+def l2_normalize_grad(x3, xs, upstream, out, dx, eps):
+    """l2_normalize into out and its gradient for the C-ordered upstream into dx."""
+    outer, n, inner = x3.shape
+    _call(_go.L2NormalizeGrad, _bits(x3), _addr(x3), _addr(upstream), _addr(out), _addr(dx),
+          outer, n, inner, *xs, float(eps))

@@ -9,7 +9,7 @@ import numpy as np
 from cosloss import _ops
 from cosloss._arrays import (broadcast_shape, convert, normalize_axis, require_float,
                              require_same_dtype)
-from cosloss._weights import keras_reduce, squeeze_or_expand_inputs
+from cosloss._weights import keras_reduce, keras_reduce_grad, squeeze_or_expand_inputs
 
 
 class Reduction:
@@ -17,6 +17,11 @@ class Reduction:
 
     AUTO means SUM_OVER_BATCH_SIZE: the weighted sum divided by the number
     of per-sample losses (zero weights still count).
+
+    Example:
+        >>> loss = cosloss.keras.losses.CosineSimilarity(reduction=cosloss.keras.losses.Reduction.SUM)
+        >>> loss([[1., 0.], [1., 1.]], [[1., 0.], [-1., -1.]])
+        np.float32(0.0)
     """
 
     AUTO = "auto"
@@ -35,15 +40,20 @@ class Reduction:
                              f"(argument 'reduction').")
 
 
-def cosine(y_true, y_pred, axis, form: int) -> np.ndarray:
-    """form(cos) of y_true and y_pred along axis, with TensorFlow's checks."""
+def prepare(y_true, y_pred, axis):
+    """(y_true, y_pred, axis, broadcast shape) after TensorFlow's checks."""
     y_true = convert(y_true, "y_true")
     y_pred = convert(y_pred, "y_pred")
     require_float(y_true, "y_true", "cosine_similarity")
     require_float(y_pred, "y_pred", "cosine_similarity")
     require_same_dtype(y_true, "y_true", y_pred, "y_pred")
     shape = broadcast_shape(y_true, "y_true", y_pred, "y_pred")
-    axis = normalize_axis(axis, len(shape))
+    return y_true, y_pred, normalize_axis(axis, len(shape)), shape
+
+
+def cosine(y_true, y_pred, axis, form: int) -> np.ndarray:
+    """form(cos) of y_true and y_pred along axis, with TensorFlow's checks."""
+    y_true, y_pred, axis, shape = prepare(y_true, y_pred, axis)
     return _ops.cosine(y_true, y_pred, axis, form, shape)
 
 
@@ -61,12 +71,28 @@ class LossBase:
         self.name = name
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = self._inputs(y_true, y_pred)
+        losses = cosine(y_true, y_pred, self.axis, self._form)
+        return keras_reduce(losses, sample_weight, self.reduction, legacy=self._legacy_reduction)
+
+    def _inputs(self, y_true, y_pred):
+        """The inputs as the loss function sees them (squeezed in tf-keras)."""
         y_true = convert(y_true, "y_true")
         y_pred = convert(y_pred, "y_pred")
         if self._squeeze_inputs:
             y_pred, y_true = squeeze_or_expand_inputs(y_pred, y_true, strict=False)
-        losses = cosine(y_true, y_pred, self.axis, self._form)
-        return keras_reduce(losses, sample_weight, self.reduction, legacy=self._legacy_reduction)
+        return y_true, y_pred
+
+    def value_and_grad(self, y_true, y_pred, sample_weight=None, upstream=None):
+        """(loss, (d/dy_true, d/dy_pred)); see cosloss.value_and_grad."""
+        t_shape, p_shape = np.shape(y_true), np.shape(y_pred)
+        y_true, y_pred, axis, shape = prepare(*self._inputs(y_true, y_pred), self.axis)
+        losses_shape = shape[:axis] + shape[axis + 1:]
+        per_loss = keras_reduce_grad(losses_shape, y_pred.dtype, sample_weight, self.reduction,
+                                     self._legacy_reduction, upstream)
+        losses, d_true, d_pred = _ops.cosine_grad(y_true, y_pred, axis, self._form, shape, per_loss)
+        value = keras_reduce(losses, sample_weight, self.reduction, legacy=self._legacy_reduction)
+        return value, (d_true.reshape(t_shape), d_pred.reshape(p_shape))
 
     def get_config(self):
         return {"reduction": self.reduction, "name": self.name, "axis": self.axis}

@@ -15,13 +15,27 @@ def _eps_for(dtype: np.dtype, epsilon: float) -> float:
     return float(np.asarray(epsilon, dtype=dtype))
 
 
+def _broadcast_input(a: np.ndarray, axis: int, shape: tuple, work: np.dtype) -> np.ndarray:
+    """a broadcast to shape, in the work dtype.
+
+    The Go core reads a zero stride along the reduced axis as an input of
+    length 1 there, normalized on its own as TensorFlow does. An array that
+    already has a zero stride along a longer axis (np.broadcast_to output)
+    is a real vector of repeated values, so it is copied first.
+    """
+    own_axis = axis - (len(shape) - a.ndim)
+    if own_axis >= 0 and a.shape[own_axis] > 1 and a.strides[own_axis] == 0:
+        a = np.ascontiguousarray(a)
+    return np.broadcast_to(a, shape).astype(work, copy=False)
+
+
 def cosine(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple,
            epsilon: float = 1e-12) -> np.ndarray:
     """form(cos(x, y)) along axis of the broadcast shape, axis removed."""
     dtype = x.dtype
     work = compute_dtype(dtype)
-    xb = np.broadcast_to(x, shape).astype(work, copy=False)
-    yb = np.broadcast_to(y, shape).astype(work, copy=False)
+    xb = _broadcast_input(x, axis, shape, work)
+    yb = _broadcast_input(y, axis, shape, work)
     out_shape = shape[:axis] + shape[axis + 1:]
     out = np.empty(out_shape, dtype=work)
     if out.size:
@@ -42,37 +56,107 @@ def cosine_distance(labels: np.ndarray, predictions: np.ndarray, axis: int) -> n
     return out
 
 
+class _AxesLayout:
+    """How l2_normalize sees x: one merged axis of a (possibly transposed) array."""
+
+    def __init__(self, shape: tuple, axes: tuple):
+        ndim = len(shape)
+        self.shape = shape
+        if not axes:
+            # Reducing over no axis of a 0-d input: the element is its own slice.
+            self.order, self.merged_shape, self.axis = None, shape + (1,), ndim
+        elif axes == tuple(range(axes[0], axes[-1] + 1)):
+            # Consecutive axes are one axis of the C-ordered array: no copy.
+            first, last = axes[0], axes[-1]
+            merged = int(np.prod(shape[first:last + 1]))
+            self.order, self.merged_shape, self.axis = None, shape[:first] + (merged,) + shape[last + 1:], first
+        else:
+            # Scattered axes are moved last and merged, which copies.
+            rest = [a for a in range(ndim) if a not in axes]
+            self.order = rest + list(axes)
+            merged = int(np.prod([shape[a] for a in axes]))
+            self.merged_shape, self.axis = tuple(shape[a] for a in rest) + (merged,), len(rest)
+
+    def merge(self, a: np.ndarray) -> np.ndarray:
+        if self.order is not None:
+            a = np.transpose(a, self.order)
+        return a.reshape(self.merged_shape)
+
+    def restore(self, merged: np.ndarray) -> np.ndarray:
+        if self.order is None:
+            return merged.reshape(self.shape)
+        transposed = merged.reshape(tuple(self.shape[a] for a in self.order))
+        return np.ascontiguousarray(np.transpose(transposed, np.argsort(self.order)))
+
+
 def l2_normalize(x: np.ndarray, axes: tuple, epsilon: float) -> np.ndarray:
     """x · rsqrt(max(Σx², ε)) over axes (sorted, unique, non-negative)."""
-    dtype = x.dtype
-    work = compute_dtype(dtype)
-    xw = x.astype(work, copy=False)
-    ndim = x.ndim
-    contiguous_run = axes == tuple(range(axes[0], axes[-1] + 1)) if axes else True
-    if not axes:
-        # Reducing over no axis of a 0-d input: each element is its own slice.
-        moved, merged_axis, restore = xw.reshape(xw.shape + (1,)), ndim, None
-    elif contiguous_run:
-        # Consecutive axes are one axis of the C-ordered array: no copy.
-        first, last = axes[0], axes[-1]
-        merged = xw.reshape(xw.shape[:first] + (-1,) + xw.shape[last + 1:]) if xw.size else xw
-        moved, merged_axis, restore = merged, first, None
-    else:
-        # Scattered axes: move them last and merge them, which copies.
-        rest = [a for a in range(ndim) if a not in axes]
-        moved = np.transpose(xw, rest + list(axes))
-        moved = moved.reshape(moved.shape[:len(rest)] + (-1,))
-        merged_axis, restore = len(rest), rest + list(axes)
-    out = np.empty(moved.shape, dtype=work)
+    dtype, work = x.dtype, compute_dtype(x.dtype)
+    layout = _AxesLayout(x.shape, axes)
+    out = np.empty(layout.merged_shape, dtype=work)
     if out.size:
-        x3, xs = view3(moved, merged_axis)
+        x3, xs = view3(layout.merge(x.astype(work, copy=False)), layout.axis)
         _core.l2_normalize(x3, xs, out, _eps_for(dtype, epsilon))
-    if restore is None:
-        result = out.reshape(x.shape)
-    else:
-        transposed_shape = tuple(x.shape[a] for a in restore)
-        result = np.ascontiguousarray(np.transpose(out.reshape(transposed_shape), np.argsort(restore)))
-    return result.astype(dtype, copy=False)
+    return layout.restore(out).astype(dtype, copy=False)
+
+
+def l2_normalize_grad(x: np.ndarray, axes: tuple, epsilon: float, upstream: np.ndarray):
+    """(l2_normalize(x), its gradient for upstream of x's shape)."""
+    dtype, work = x.dtype, compute_dtype(x.dtype)
+    layout = _AxesLayout(x.shape, axes)
+    out = np.empty(layout.merged_shape, dtype=work)
+    dx = np.empty(layout.merged_shape, dtype=work)
+    if out.size:
+        x3, xs = view3(layout.merge(x.astype(work, copy=False)), layout.axis)
+        g = np.ascontiguousarray(layout.merge(np.broadcast_to(upstream, x.shape)), dtype=work)
+        _core.l2_normalize_grad(x3, xs, g, out, dx, _eps_for(dtype, epsilon))
+    return (layout.restore(out).astype(dtype, copy=False),
+            layout.restore(dx).astype(dtype, copy=False))
+
+
+def cosine_grad(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple,
+                upstream: np.ndarray, epsilon: float = 1e-12):
+    """(form(cos), d/dx, d/dy) over the broadcast shape; upstream has the value's shape."""
+    dtype, work = x.dtype, compute_dtype(x.dtype)
+    xb = _broadcast_input(x, axis, shape, work)
+    yb = _broadcast_input(y, axis, shape, work)
+    value = np.empty(shape[:axis] + shape[axis + 1:], dtype=work)
+    dx, dy = np.empty(shape, dtype=work), np.empty(shape, dtype=work)
+    if dx.size:
+        x3, xs = view3(xb, axis)
+        y3, ys = view3(yb, axis)
+        g = np.ascontiguousarray(np.broadcast_to(upstream, value.shape), dtype=work)
+        _core.cosine_grad(x3, xs, y3, ys, form, g, value, dx, dy, _eps_for(dtype, epsilon))
+    elif value.size:  # a zero-length axis: the value is form(0), the gradients empty
+        x3, xs = view3(xb, axis)
+        y3, ys = view3(yb, axis)
+        _core.cosine(x3, xs, y3, ys, form, value, _eps_for(dtype, epsilon))
+    return (value.astype(dtype, copy=False), unbroadcast(dx, x.shape).astype(dtype, copy=False),
+            unbroadcast(dy, y.shape).astype(dtype, copy=False))
+
+
+def cosine_distance_grad(labels: np.ndarray, predictions: np.ndarray, axis: int,
+                         upstream: np.ndarray):
+    """(1 − Σ labels·predictions with axis kept, d/dlabels, d/dpredictions), float32."""
+    shape = labels.shape
+    value = np.empty(shape[:axis] + (1,) + shape[axis + 1:], dtype=np.float32)
+    dl, dp = np.empty(shape, np.float32), np.empty(shape, np.float32)
+    if value.size:
+        x3, xs = view3(labels, axis)
+        y3, ys = view3(predictions, axis)
+        g = np.ascontiguousarray(np.broadcast_to(upstream, value.shape), dtype=np.float32)
+        _core.cosine_distance_grad(x3, xs, y3, ys, g, value, dl, dp)
+    return value, dl, dp
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum grad over the axes along which an input of shape was broadcast."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + a for a, d in enumerate(shape)
+                                      if d == 1 and grad.shape[lead + a] != 1)
+    return np.sum(grad, axis=axes, keepdims=False).reshape(shape) if axes else grad.reshape(shape)
 
 
 def _flat(a: np.ndarray) -> np.ndarray:

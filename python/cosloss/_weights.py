@@ -88,25 +88,93 @@ _V1_CODES = {
 }
 
 
-def compute_weighted_loss_v1(losses, weights, reduction: str):
-    """TF1's compute_weighted_loss after reduction validation."""
+def _v1_inputs(losses, weights):
     losses = convert(losses, "losses")
     weights = convert(weights, "weights")
     assert_broadcastable(weights, losses)
-    input_dtype = losses.dtype
+    return losses, weights.astype(np.float32, copy=False)
+
+
+def compute_weighted_loss_v1(losses, weights, reduction: str):
+    """TF1's compute_weighted_loss after reduction validation."""
+    losses, weights32 = _v1_inputs(losses, weights)
     losses32 = losses.astype(np.float32, copy=False)
-    weights32 = weights.astype(np.float32, copy=False)
     if reduction == "none":
-        result = _ops.weighted(losses32, weights32)
-        return result.astype(input_dtype)
+        return _ops.weighted(losses32, weights32).astype(losses.dtype)
     value = _ops.reduce(losses32, weights32, _V1_CODES[reduction])
-    return np.asarray(value).astype(input_dtype)[()]
+    return np.asarray(value).astype(losses.dtype)[()]
+
+
+def _v1_denominator(losses: np.ndarray, weights: np.ndarray, reduction: str) -> float:
+    broadcast = np.broadcast_to(weights, losses.shape)
+    if reduction == "weighted_sum":
+        return 1.0
+    if reduction == "weighted_mean":
+        return float(np.float32(np.sum(broadcast, dtype=np.float64)))
+    if reduction == "weighted_sum_over_batch_size":
+        return float(losses.size)
+    return float(np.count_nonzero(broadcast))
+
+
+def compute_weighted_loss_v1_grad(losses_shape: tuple, weights, reduction: str, upstream):
+    """d compute_weighted_loss / d losses, float32, for losses of losses_shape.
+
+    upstream · w / denominator, with the reduction's denominator (1 for SUM
+    and NONE) and 0 where it is 0, as TF 1.15's DivNoNan gradient gives. The
+    reduction is linear, so the losses' values are not needed: the caller
+    can compute them in the same pass as its own gradients.
+    """
+    losses = _stand_in(losses_shape, np.float32)
+    weights32 = convert(weights, "weights").astype(np.float32, copy=False)
+    assert_broadcastable(weights32, losses)
+    value_shape = losses_shape if reduction == "none" else ()
+    upstream = upstream_for(upstream, value_shape, np.float32)
+    denom = 1.0 if reduction == "none" else _v1_denominator(losses, weights32, reduction)
+    scale = np.float32(0 if denom == 0 else 1 / denom)
+    return _ops.weighted(np.ascontiguousarray(np.broadcast_to(upstream, losses_shape), np.float32),
+                         weights32 * scale)
+
+
+def _stand_in(shape: tuple, dtype) -> np.ndarray:
+    """A zero-stride array of shape: the shape rules need shapes, not values."""
+    return np.broadcast_to(np.zeros((), dtype), shape)
+
+
+def upstream_for(upstream, value_shape: tuple, dtype) -> np.ndarray:
+    """The upstream gradient as an array that broadcasts to the value (default ones)."""
+    if upstream is None:
+        return np.ones(value_shape, dtype)
+    upstream = convert(upstream, "upstream").astype(dtype, copy=False)
+    try:
+        return np.broadcast_to(upstream, value_shape)
+    except ValueError:
+        raise ValueError(f"upstream has shape {_shape_str(upstream.shape)} but the value has shape "
+                         f"{_shape_str(value_shape)}; it must broadcast to it") from None
 
 
 # ---- Keras reductions ----------------------------------------------------------
 
 _KERAS_CODES = {"sum": _core.SUM, "sum_over_batch_size": _core.SUM_OVER_BATCH_SIZE,
                 "auto": _core.SUM_OVER_BATCH_SIZE}
+
+
+def _keras_inputs(losses: np.ndarray, sample_weight, legacy: bool):
+    """(losses, weights) in the reduction's dtype, shaped so that they broadcast."""
+    work = np.dtype(np.float32) if legacy or losses.dtype == np.float16 else losses.dtype
+    weights = np.ones((), work) if sample_weight is None else convert(sample_weight, "sample_weight")
+    losses_w = losses.astype(work, copy=False)
+    weights = squeeze_or_expand_weights(losses_w, weights.astype(work, copy=False), "sample_weight")
+    if legacy:
+        assert_broadcastable(weights, losses_w, "sample_weight")
+        return losses_w, weights
+    try:
+        shape = np.broadcast_shapes(losses_w.shape, weights.shape)
+    except ValueError:
+        raise ValueError(
+            f"Incompatible shapes: sample_weight has shape {_shape_str(weights.shape)} "
+            f"(after squeezing or expanding its last axis) and the per-sample losses have "
+            f"shape {_shape_str(losses_w.shape)}") from None
+    return np.broadcast_to(losses_w, shape), weights
 
 
 def keras_reduce(losses: np.ndarray, sample_weight, reduction: str, legacy: bool):
@@ -117,24 +185,25 @@ def keras_reduce(losses: np.ndarray, sample_weight, reduction: str, legacy: bool
     broadcast by the strict rule. legacy=False is tf-keras 2.x: everything
     stays in the losses' dtype and weights broadcast as numpy does.
     """
-    input_dtype = losses.dtype
-    work = np.dtype(np.float32) if legacy or input_dtype == np.float16 else input_dtype
-    weights = np.ones((), work) if sample_weight is None else convert(sample_weight, "sample_weight")
-    losses_w = losses.astype(work, copy=False)
-    weights = squeeze_or_expand_weights(losses_w, weights.astype(work, copy=False), "sample_weight")
-    if legacy:
-        assert_broadcastable(weights, losses_w, "sample_weight")
-    else:
-        try:
-            shape = np.broadcast_shapes(losses_w.shape, weights.shape)
-        except ValueError:
-            raise ValueError(
-                f"Incompatible shapes: sample_weight has shape {_shape_str(weights.shape)} "
-                f"(after squeezing or expanding its last axis) and the per-sample losses have "
-                f"shape {_shape_str(losses_w.shape)}") from None
-        losses_w = np.broadcast_to(losses_w, shape)
+    losses_w, weights = _keras_inputs(losses, sample_weight, legacy)
     if reduction == "none":
-        result = _ops.weighted(losses_w, weights)
-        return result.astype(input_dtype, copy=False)
+        return _ops.weighted(losses_w, weights).astype(losses.dtype, copy=False)
     value = _ops.reduce(losses_w, weights, _KERAS_CODES[reduction])
-    return np.asarray(value).astype(input_dtype)[()]
+    return np.asarray(value).astype(losses.dtype)[()]
+
+
+def keras_reduce_grad(losses_shape: tuple, dtype, sample_weight, reduction: str, legacy: bool,
+                      upstream) -> np.ndarray:
+    """d keras_reduce / d losses for per-sample losses of losses_shape and dtype.
+
+    upstream · w, divided by the number of losses for sum_over_batch_size.
+    Like compute_weighted_loss_v1_grad it needs no loss values.
+    """
+    losses_w, weights = _keras_inputs(_stand_in(losses_shape, dtype), sample_weight, legacy)
+    value_shape = losses_w.shape if reduction == "none" else ()
+    upstream = upstream_for(upstream, value_shape, losses_w.dtype)
+    denom = losses_w.size if reduction in ("auto", "sum_over_batch_size") else 1
+    scale = losses_w.dtype.type(0 if denom == 0 else 1 / denom)
+    grad = _ops.weighted(np.ascontiguousarray(np.broadcast_to(upstream, losses_w.shape)),
+                         weights * scale)
+    return _ops.unbroadcast(grad, losses_shape).astype(dtype, copy=False)

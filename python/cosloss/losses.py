@@ -8,7 +8,7 @@ import numpy as np
 from cosloss import _ops
 from cosloss._arrays import convert, normalize_axis
 from cosloss._weights import compute_weighted_loss_v1
-from cosloss.nn import lookup_axis
+from cosloss.nn import _lookup_axis
 
 __all__ = ["Reduction", "compute_weighted_loss", "cosine_distance"]
 
@@ -20,6 +20,11 @@ class Reduction:
     SUM_OVER_BATCH_SIZE by the number of losses; SUM_BY_NONZERO_WEIGHTS (the
     default, alias SUM_OVER_NONZERO_WEIGHTS) by the number of losses whose
     broadcast weight is not 0. A zero denominator gives 0 (div_no_nan).
+
+    Example:
+        >>> cosloss.losses.Reduction.validate(cosloss.losses.Reduction.MEAN)
+        >>> cosloss.losses.compute_weighted_loss([1., 3.], [1., 0.], reduction="weighted_sum")
+        np.float32(1.0)
     """
 
     NONE = "none"
@@ -59,7 +64,7 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection="loss
 
     Example:
         >>> cosloss.losses.compute_weighted_loss([[0.], [1.], [0.04]], [[1.], [0.], [2.]])
-        0.04
+        np.float32(0.04)
     """
     Reduction.validate(reduction)
     return compute_weighted_loss_v1(losses, weights, reduction)
@@ -87,9 +92,9 @@ def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None,
 
     Example:
         >>> cosloss.losses.cosine_distance([[0.6, 0.8]], [[0.8, 0.6]], axis=1)
-        0.039999962
+        np.float32(0.03999996)
     """
-    axis = lookup_axis(axis, dim)
+    axis = _lookup_axis(axis, dim)
     if axis is None:
         raise ValueError("You must specify 'axis'.")
     if labels is None:

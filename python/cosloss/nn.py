@@ -6,7 +6,7 @@ from cosloss._arrays import convert, normalize_axis, require_float
 __all__ = ["l2_normalize"]
 
 
-def lookup_axis(axis, dim):
+def _lookup_axis(axis, dim):
     """TF's deprecated_argument_lookup for the old name dim."""
     if dim is not None:
         if axis is not None:
@@ -40,7 +40,7 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
         >>> cosloss.nn.l2_normalize([3., 4.])
         array([0.6, 0.8], dtype=float32)
     """
-    axis = lookup_axis(axis, dim)
+    axis = _lookup_axis(axis, dim)
     x = convert(x, "x")
     require_float(x, "x", "l2_normalize")
     if axis is None:

@@ -20,7 +20,7 @@ def cosine_similarity_loss(a, b, axis=-1):
 
     Example:
         >>> cosloss.cosine_similarity_loss([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
-        array([-0.79999995, -0.96      ], dtype=float32)
+        array([-0.8 , -0.96], dtype=float32)
     """
     return _keras.cosine(a, b, axis, _core.NEG_COS)
 
@@ -32,7 +32,7 @@ def cosine_similarity_loss_v2(a, b, axis=-1):
 
     Example:
         >>> cosloss.cosine_similarity_loss_v2([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
-        array([0.20000005, 0.04000002], dtype=float32)
+        array([0.2 , 0.04], dtype=float32)
     """
     return _keras.cosine(a, b, axis, _core.ONE_MINUS_COS)
 
@@ -44,7 +44,7 @@ def cosine_similarity_loss_v3(a, b, axis=-1):
 
     Example:
         >>> cosloss.cosine_similarity_loss_v3([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
-        array([0.04000002, 0.00160000], dtype=float32)
+        array([0.04  , 0.0016], dtype=float32)
     """
     return _keras.cosine(a, b, axis, _core.SQUARED_ONE_MINUS_COS)
 

@@ -32,7 +32,7 @@ def cosine_similarity(y_true, y_pred, axis=-1):
 
     Example:
         >>> cosloss.keras.losses.cosine_similarity([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]])
-        array([-0.       , -0.9999999], dtype=float32)
+        array([-0., -1.], dtype=float32)
     """
     return _keras.cosine(y_true, y_pred, axis, _core.NEG_COS)
 
@@ -62,7 +62,7 @@ class CosineSimilarity(LossBase):
     Example:
         >>> loss = cosloss.keras.losses.CosineSimilarity(axis=1)
         >>> loss([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]])
-        -0.49999997
+        np.float32(-0.5)
     """
 
     _form = _core.NEG_COS

@@ -26,7 +26,7 @@ class CosineSimilarity:
         >>> m = cosloss.keras.metrics.CosineSimilarity(axis=1)
         >>> m.update_state([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]])
         >>> m.result()
-        0.49999997
+        np.float32(0.5)
     """
 
     def __init__(self, name="cosine_similarity", dtype=None, axis=-1):

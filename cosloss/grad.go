@@ -1,0 +1,153 @@
+package cosloss
+
+import "fmt"
+
+// Gradients follow TensorFlow's autodiff through its ops (math_grad.py):
+// Maximum sends the gradient to its first argument on ties, so a slice with
+// Σx² ≥ ε gets the full l2_normalize gradient and one with Σx² < ε only the
+// linear part, g/sqrt(ε) = g·1e6 for zero vectors: finite, never NaN.
+
+// derivative is d form(c) / dc.
+func (f Form) derivative(c float64) float64 {
+	switch f {
+	case NegCos, OneMinusCos:
+		return -1
+	case SquaredOneMinusCos:
+		return -2 * (1 - c)
+	}
+	return 1
+}
+
+// CosineGrad computes what Cosine computes into value and, for the upstream
+// gradient of each slice's value, the gradients with respect to x and y
+// into dx and dy (C-ordered with x's layout). dx or dy may be nil to skip
+// it. Each slice is read once for its sums and once more, from cache for
+// rows up to blockLen long, to write its gradients.
+func CosineGrad[T Float](x, y View[T], form Form, upstream, value, dx, dy []T, eps T) error {
+	if err := checkPair(x, y, len(value)); err != nil {
+		return err
+	}
+	if !form.valid() {
+		return fmt.Errorf("form: unknown form %d", form)
+	}
+	if err := checkGrads(x.Layout, len(upstream), dx, dy); err != nil {
+		return err
+	}
+	for o := 0; o < x.Outer; o++ {
+		for i := 0; i < x.Inner; i++ {
+			s, c := sliceCosine(x, y, o, i, eps)
+			j := o*x.Inner + i
+			value[j] = T(form.apply(c))
+			g := float64(upstream[j]) * form.derivative(c)
+			ix, iy := invNorm(s.xx, eps), invNorm(s.yy, eps)
+			// d c / d x = ix·iy·(y − [Σx² ≥ ε]·ix²·dot·x), and symmetrically for y.
+			scale := g * ix * iy
+			xPull := pull(s.xx, ix, eps) * s.dot
+			yPull := pull(s.yy, iy, eps) * s.dot
+			xb, yb := x.base(o, i), y.base(o, i)
+			out := o*x.Len*x.Inner + i
+			for k := 0; k < x.Len; k++ {
+				xk, yk := float64(x.Data[xb+k*x.LenStride]), float64(y.Data[yb+k*y.LenStride])
+				if dx != nil {
+					dx[out+k*x.Inner] = T(scale * (yk - xPull*xk*broadcastShare(x.LenStride, x.Len)))
+				}
+				if dy != nil {
+					dy[out+k*x.Inner] = T(scale * (xk - yPull*yk*broadcastShare(y.LenStride, y.Len)))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// broadcastShare splits the norm term of an input broadcast along the axis
+// (LenStride 0, see sliceCosine) over the Len copies of its one element, so
+// that summing the copies' gradients, as the caller does to undo the
+// broadcast, counts that term once.
+func broadcastShare(lenStride, n int) float64 {
+	if lenStride == 0 && n > 1 {
+		return 1 / float64(n)
+	}
+	return 1
+}
+
+// pull is inv² where TensorFlow's max(Σx², ε) passes the gradient to Σx²,
+// and 0 where ε wins (Σx² < ε) or the sum overflowed T (inv = 0).
+func pull[T Float](sumSquares, inv float64, eps T) float64 {
+	if float64(T(sumSquares)) < float64(eps) {
+		return 0
+	}
+	return inv * inv
+}
+
+// L2NormalizeGrad computes what L2Normalize computes into out and, for the
+// upstream gradient g (C-ordered with x's layout), the gradient with respect
+// to x into dx: inv·g − inv³·x·Σ(g·x) where Σx² ≥ ε, inv·g elsewhere.
+func L2NormalizeGrad[T Float](x View[T], upstream, out, dx []T, eps T) error {
+	if err := x.Check("x"); err != nil {
+		return err
+	}
+	for name, s := range map[string][]T{"upstream": upstream, "out": out, "dx": dx} {
+		if len(s) != x.Size() {
+			return fmt.Errorf("%s: want %d elements, got %d", name, x.Size(), len(s))
+		}
+	}
+	g := Contiguous(upstream, x.Layout)
+	for o := 0; o < x.Outer; o++ {
+		for i := 0; i < x.Inner; i++ {
+			s := sliceSums(x, g, o, i) // dot = Σ g·x, xx = Σ x²
+			inv := invNorm(s.xx, eps)
+			cubic := pull(s.xx, inv, eps) * inv * s.dot
+			xb, gb := x.base(o, i), g.base(o, i)
+			for k := 0; k < x.Len; k++ {
+				xk, gk := float64(x.Data[xb+k*x.LenStride]), float64(g.Data[gb+k*g.LenStride])
+				out[gb+k*g.LenStride] = T(xk * inv)
+				dx[gb+k*g.LenStride] = T(inv*gk - cubic*xk)
+			}
+		}
+	}
+	return nil
+}
+
+// CosineDistanceGrad computes what CosineDistance computes into value and,
+// for the upstream gradient of each slice, the gradients −g·y for x and
+// −g·x for y (C-ordered with x's layout); dx or dy may be nil.
+func CosineDistanceGrad[T Float](x, y View[T], upstream, value, dx, dy []T) error {
+	if err := checkPair(x, y, len(value)); err != nil {
+		return err
+	}
+	if err := checkGrads(x.Layout, len(upstream), dx, dy); err != nil {
+		return err
+	}
+	for o := 0; o < x.Outer; o++ {
+		for i := 0; i < x.Inner; i++ {
+			s := sliceSums(x, y, o, i)
+			j := o*x.Inner + i
+			value[j] = 1 - T(s.dot)
+			g := upstream[j]
+			xb, yb := x.base(o, i), y.base(o, i)
+			out := o*x.Len*x.Inner + i
+			for k := 0; k < x.Len; k++ {
+				if dx != nil {
+					dx[out+k*x.Inner] = -g * y.Data[yb+k*y.LenStride]
+				}
+				if dy != nil {
+					dy[out+k*x.Inner] = -g * x.Data[xb+k*x.LenStride]
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func checkGrads[T Float](l Layout, nupstream int, dx, dy []T) error {
+	if nupstream != l.Slices() {
+		return fmt.Errorf("upstream: want %d elements, got %d", l.Slices(), nupstream)
+	}
+	for name, d := range map[string][]T{"dx": dx, "dy": dy} {
+		if d != nil && len(d) != l.Size() {
+			return fmt.Errorf("%s: want %d elements, got %d", name, l.Size(), len(d))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+"""cosloss.value_and_grad: a loss and its gradients in one call.
+
+Gradients are TensorFlow's autodiff gradients, computed analytically by the
+Go core in the same pass as the value (see cosloss/grad.go).
+"""
+
+import inspect
+
+import numpy as np
+
+from cosloss import _core, _keras, _ops, keras, losses, nn, seed, tf115
+from cosloss._arrays import convert, normalize_axis, require_float
+from cosloss._weights import (compute_weighted_loss_v1, compute_weighted_loss_v1_grad,
+                              upstream_for)
+
+__all__ = ["value_and_grad"]
+
+# Loss functions of the form f(a, b, axis) -> form(cos(a, b)).
+_COSINE_FORMS = {
+    keras.losses.cosine_similarity: _core.NEG_COS,
+    tf115.keras.losses.cosine_similarity: _core.COS,
+    seed.cosine_similarity_loss: _core.NEG_COS,
+    seed.cosine_similarity_loss_v2: _core.ONE_MINUS_COS,
+    seed.cosine_similarity_loss_v3: _core.SQUARED_ONE_MINUS_COS,
+}
+
+
+def value_and_grad(fn, *args, upstream=None, **kwargs):
+    """(fn(*args, **kwargs), gradients of it), the gradients from the Go core.
+
+    fn is a cosloss loss function or loss object: keras.losses.cosine_similarity
+    (and its aliases, also from tf115), keras.losses.CosineSimilarity()
+    objects, losses.cosine_distance, losses.compute_weighted_loss,
+    nn.l2_normalize, or a seed form. grads has one array per array input,
+    (y_true, y_pred), (labels, predictions), (a, b), (losses,) or (x,), each
+    of its input's shape and dtype (float32 for integer inputs), holding
+    d Σ(upstream · value) / d input. upstream defaults to ones shaped like
+    the value. The gradients equal TensorFlow's, corner cases included: a
+    zero vector gets a finite g·1e6 (1/sqrt(ε)), and a slice gets no gradient
+    from a zero partner.
+
+    Example:
+        >>> value, (d_true, d_pred) = cosloss.value_and_grad(
+        ...     cosloss.keras.losses.cosine_similarity, [[1., 0.]], [[1., 1.]])
+        >>> value, d_pred
+        (array([-0.70710677], dtype=float32), array([[-0.35355338,  0.35355338]], dtype=float32))
+    """
+    if isinstance(fn, _keras.LossBase):
+        return fn.value_and_grad(*args, upstream=upstream, **kwargs)
+    try:
+        rule = _RULES.get(fn) or (_cosine_rule if fn in _COSINE_FORMS else None)
+    except TypeError:  # unhashable fn
+        rule = None
+    if rule is None:
+        raise TypeError(f"fn must be a cosloss loss function or loss object, got {fn!r}")
+    bound = inspect.signature(fn).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return rule(fn, bound.arguments, upstream)
+
+
+def _cosine_rule(fn, a, upstream):
+    names = list(a)[:2]
+    x, y, axis, shape = _keras.prepare(a[names[0]], a[names[1]], a["axis"])
+    value_shape = shape[:axis] + shape[axis + 1:]
+    g = upstream_for(upstream, value_shape, x.dtype)
+    value, dx, dy = _ops.cosine_grad(x, y, axis, _COSINE_FORMS[fn], shape, g)
+    return value, (dx, dy)
+
+
+def _l2_normalize_rule(fn, a, upstream):
+    value = nn.l2_normalize(**a)  # validates every argument
+    x = convert(a["x"], "x")
+    axis = a["axis"] if a["dim"] is None else a["dim"]
+    axes = tuple(range(x.ndim)) if axis is None else tuple(sorted(
+        normalize_axis(ax, x.ndim) for ax in (axis if isinstance(axis, (list, tuple)) else [axis])))
+    g = upstream_for(upstream, x.shape, x.dtype)
+    value, dx = _ops.l2_normalize_grad(x, axes, a["epsilon"], g)
+    return value, (dx,)
+
+
+def _cosine_distance_rule(fn, a, upstream):
+    fn(**a)  # validates every argument, as the forward call would
+    labels = convert(a["labels"], "labels")
+    predictions = convert(a["predictions"], "predictions")
+    axis = normalize_axis(a["axis"] if a["dim"] is None else a["dim"], labels.ndim)
+    l32, p32 = labels.astype(np.float32), predictions.astype(np.float32)
+    loss_shape = labels.shape[:axis] + (1,) + labels.shape[axis + 1:]
+    per_loss = compute_weighted_loss_v1_grad(loss_shape, a["weights"], a["reduction"], upstream)
+    distances, dl, dp = _ops.cosine_distance_grad(l32, p32, axis, per_loss)
+    value = compute_weighted_loss_v1(distances, a["weights"], a["reduction"])
+    return value, (dl.astype(_grad_dtype(labels)), dp.astype(_grad_dtype(predictions)))
+
+
+def _compute_weighted_loss_rule(fn, a, upstream):
+    value = fn(**a)
+    values = convert(a["losses"], "losses")
+    grad = compute_weighted_loss_v1_grad(values.shape, a["weights"], a["reduction"], upstream)
+    return value, (grad.astype(_grad_dtype(values)),)
+
+
+def _grad_dtype(arr):
+    return arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float32)
+
+
+_RULES = {
+    nn.l2_normalize: _l2_normalize_rule,
+    losses.cosine_distance: _cosine_distance_rule,
+    losses.compute_weighted_loss: _compute_weighted_loss_rule,
+}
