@@ -54,6 +54,36 @@ def main():
     base = times["cosloss.keras.losses.cosine_similarity"]
     for name, t in times.items():
         print(f"  {name:48s} {t * 1e3:9.2f} ms   {t / base:6.2f}x cosloss's time")
+    grads = {"cosloss.value_and_grad(keras.losses.cosine_similarity)":
+             lambda: cosloss.value_and_grad(cosloss.keras.losses.cosine_similarity, a, b)}
+    tape = tensorflow_tape(a, b)
+    if tape is not None:
+        grads["TensorFlow eager GradientTape(tf.keras.losses.cosine_similarity)"] = tape
+    times = {name: median_seconds(fn, repeat=7) for name, fn in grads.items()}
+    base = times["cosloss.value_and_grad(keras.losses.cosine_similarity)"]
+    for name, t in times.items():
+        print(f"  {name:66s} {t * 1e3:9.2f} ms   {t / base:6.2f}x cosloss's time")
+
+
+def tensorflow_tape(a, b):
+    """TensorFlow's value and gradients of the same loss, or None without TF."""
+    import os
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        import tensorflow as tf
+    except ImportError:
+        return None
+    ta, tb = tf.constant(a), tf.constant(b)
+
+    def run():
+        with tf.GradientTape() as tape:
+            tape.watch([ta, tb])
+            value = tf.keras.losses.cosine_similarity(ta, tb)
+        grads = tape.gradient(value, [ta, tb])
+        return value.numpy(), [g.numpy() for g in grads]
+    print(f"  TensorFlow {tf.__version__}")
+    return run
 
 
 if __name__ == "__main__":

@@ -31,9 +31,8 @@ func Cosine(dtype, form int, x, y, out uintptr, outer, n, inner,
 	xOuterStride, xLenStride, xInnerStride,
 	yOuterStride, yLenStride, yInnerStride int, eps float64) (err error) {
 	defer recoverInto(&err)
-	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
-	xs := [3]int{xOuterStride, xLenStride, xInnerStride}
-	ys := [3]int{yOuterStride, yLenStride, yInnerStride}
+	l, xs, ys := pairLayout(outer, n, inner, xOuterStride, xLenStride, xInnerStride,
+		yOuterStride, yLenStride, yInnerStride)
 	switch dtype {
 	case Float32:
 		return cosloss.Cosine(view[float32](x, l, xs), view[float32](y, l, ys), cosloss.Form(form), floats[float32](out, l.Slices()), float32(eps))
@@ -49,9 +48,8 @@ func CosineDistance(dtype int, x, y, out uintptr, outer, n, inner,
 	xOuterStride, xLenStride, xInnerStride,
 	yOuterStride, yLenStride, yInnerStride int) (err error) {
 	defer recoverInto(&err)
-	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
-	xs := [3]int{xOuterStride, xLenStride, xInnerStride}
-	ys := [3]int{yOuterStride, yLenStride, yInnerStride}
+	l, xs, ys := pairLayout(outer, n, inner, xOuterStride, xLenStride, xInnerStride,
+		yOuterStride, yLenStride, yInnerStride)
 	switch dtype {
 	case Float32:
 		return cosloss.CosineDistance(view[float32](x, l, xs), view[float32](y, l, ys), floats[float32](out, l.Slices()))
@@ -110,9 +108,8 @@ func CosineGrad(dtype, form int, x, y, upstream, value, dx, dy uintptr, outer, n
 	xOuterStride, xLenStride, xInnerStride,
 	yOuterStride, yLenStride, yInnerStride int, eps float64) (err error) {
 	defer recoverInto(&err)
-	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
-	xs := [3]int{xOuterStride, xLenStride, xInnerStride}
-	ys := [3]int{yOuterStride, yLenStride, yInnerStride}
+	l, xs, ys := pairLayout(outer, n, inner, xOuterStride, xLenStride, xInnerStride,
+		yOuterStride, yLenStride, yInnerStride)
 	switch dtype {
 	case Float32:
 		return cosloss.CosineGrad(view[float32](x, l, xs), view[float32](y, l, ys), cosloss.Form(form),
@@ -132,9 +129,8 @@ func CosineDistanceGrad(dtype int, x, y, upstream, value, dx, dy uintptr, outer,
 	xOuterStride, xLenStride, xInnerStride,
 	yOuterStride, yLenStride, yInnerStride int) (err error) {
 	defer recoverInto(&err)
-	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
-	xs := [3]int{xOuterStride, xLenStride, xInnerStride}
-	ys := [3]int{yOuterStride, yLenStride, yInnerStride}
+	l, xs, ys := pairLayout(outer, n, inner, xOuterStride, xLenStride, xInnerStride,
+		yOuterStride, yLenStride, yInnerStride)
 	switch dtype {
 	case Float32:
 		return cosloss.CosineDistanceGrad(view[float32](x, l, xs), view[float32](y, l, ys),
@@ -176,6 +172,11 @@ func floats[T float32 | float64](p uintptr, n int) []T {
 	}
 	ptr := *(*unsafe.Pointer)(unsafe.Pointer(&p))
 	return unsafe.Slice((*T)(ptr), n)
+}
+
+// pairLayout gathers the shared layout and the two inputs' strides.
+func pairLayout(outer, n, inner, xo, xn, xi, yo, yn, yi int) (cosloss.Layout, [3]int, [3]int) {
+	return cosloss.Layout{Outer: outer, Len: n, Inner: inner}, [3]int{xo, xn, xi}, [3]int{yo, yn, yi}
 }
 
 func view[T float32 | float64](p uintptr, l cosloss.Layout, strides [3]int) cosloss.View[T] {

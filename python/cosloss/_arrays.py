@@ -96,7 +96,14 @@ def view3(arr: np.ndarray, axis: int):
     try:
         v = arr.reshape(dims, copy=False)
     except ValueError:
-        v = np.ascontiguousarray(arr).reshape(dims)
+        if arr.strides[axis] == 0 and shape[axis] > 1:
+            # Broadcast along the axis: copy one step of it and broadcast
+            # that, so the zero stride (which the Go core reads as a
+            # length-1 input) survives the copy.
+            first = np.ascontiguousarray(arr[(slice(None),) * axis + (slice(0, 1),)])
+            v = np.broadcast_to(first.reshape(dims[0], 1, dims[2]), dims)
+        else:
+            v = np.ascontiguousarray(arr).reshape(dims)
     size = v.dtype.itemsize
     if not v.flags.aligned or any(s < 0 or s % size for s in v.strides):
         v = np.ascontiguousarray(v)

@@ -24,9 +24,15 @@ def _broadcast_input(a: np.ndarray, axis: int, shape: tuple, work: np.dtype) -> 
     is a real vector of repeated values, so it is copied first.
     """
     own_axis = axis - (len(shape) - a.ndim)
-    if own_axis >= 0 and a.shape[own_axis] > 1 and a.strides[own_axis] == 0:
+    repeated = own_axis >= 0 and a.shape[own_axis] > 1 and a.strides[own_axis] == 0
+    # Layouts Go cannot read are fixed here, before broadcasting, so that
+    # the fix copies the input rather than its broadcast.
+    unreadable = not a.flags.aligned or any(st < 0 for st in a.strides)
+    if repeated or unreadable:
         a = np.ascontiguousarray(a)
-    return np.broadcast_to(a, shape).astype(work, copy=False)
+    # Cast before broadcasting: a cast of the broadcast view would copy it
+    # and lose the zero strides the Go core reads.
+    return np.broadcast_to(a.astype(work, copy=False), shape)
 
 
 def cosine(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple,

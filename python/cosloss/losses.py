@@ -70,6 +70,19 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection="loss
     return compute_weighted_loss_v1(losses, weights, reduction)
 
 
+def _check_cosine_distance_args(labels, predictions, axis, dim, reduction):
+    """TF's argument checks for cosine_distance, in its order; returns the axis."""
+    axis = _lookup_axis(axis, dim)
+    if axis is None:
+        raise ValueError("You must specify 'axis'.")
+    if labels is None:
+        raise ValueError("labels must not be None.")
+    if predictions is None:
+        raise ValueError("predictions must not be None.")
+    Reduction.validate(reduction)
+    return axis
+
+
 def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None,
                     loss_collection="losses",
                     reduction=Reduction.SUM_BY_NONZERO_WEIGHTS, dim=None):
@@ -94,14 +107,7 @@ def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None,
         >>> cosloss.losses.cosine_distance([[0.6, 0.8]], [[0.8, 0.6]], axis=1)
         np.float32(0.03999996)
     """
-    axis = _lookup_axis(axis, dim)
-    if axis is None:
-        raise ValueError("You must specify 'axis'.")
-    if labels is None:
-        raise ValueError("labels must not be None.")
-    if predictions is None:
-        raise ValueError("predictions must not be None.")
-    Reduction.validate(reduction)
+    axis = _check_cosine_distance_args(labels, predictions, axis, dim, reduction)
     labels = convert(labels, "labels").astype(np.float32, copy=False)
     predictions = convert(predictions, "predictions").astype(np.float32, copy=False)
     if labels.shape != predictions.shape:

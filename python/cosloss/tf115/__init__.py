@@ -8,5 +8,6 @@ also reduce in float32 and broadcast sample weights by TF's strict rule.
 """
 
 from cosloss.tf115 import keras, losses, nn
+from cosloss._grad import value_and_grad  # after keras: _grad reads tf115.keras
 
-__all__ = ["nn", "losses", "keras"]
+__all__ = ["nn", "losses", "keras", "value_and_grad"]

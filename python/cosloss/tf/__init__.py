@@ -1,0 +1,25 @@
+"""cosloss inside TensorFlow graphs: tf.Tensor in, tf.Tensor out, Go underneath.
+
+Each function here is a TensorFlow op (tf.numpy_function with a custom
+gradient) whose forward and backward passes both run in cosloss's Go core,
+in graph mode (tf.compat.v1 placeholders and Sessions, unknown batch sizes)
+and eagerly. Only this module imports TensorFlow; install it with
+`pip install "cosloss[tf]"`. Signs follow TensorFlow >= 2.0.
+
+    cosloss.tf.nn.l2_normalize
+    cosloss.tf.losses.cosine_distance            (adds to loss_collection)
+    cosloss.tf.keras.losses.cosine_similarity, CosineSimilarity (a Keras Loss)
+    cosloss.tf.cosine_similarity_loss, _v2, _v3
+"""
+
+try:
+    import tensorflow  # noqa: F401
+except ImportError as err:  # pragma: no cover - depends on the environment
+    raise ImportError("cosloss.tf needs TensorFlow: pip install \"cosloss[tf]\"") from err
+
+from cosloss.tf import keras, losses, nn
+from cosloss.tf.seed import (cosine_similarity_loss, cosine_similarity_loss_v2,
+                             cosine_similarity_loss_v3)
+
+__all__ = ["nn", "losses", "keras", "cosine_similarity_loss", "cosine_similarity_loss_v2",
+           "cosine_similarity_loss_v3"]

@@ -1,0 +1,234 @@
+"""cosloss.value_and_grad against central differences of the numpy references.
+
+The references (tests/reference.py) are TensorFlow's forward formulas; their
+float64 central differences are the gradients TensorFlow's autodiff gives
+away from the ε floor, so random data here keeps every norm well above it.
+Linear losses (cosine_distance, compute_weighted_loss) are checked against
+the gradient formulas of the spec's §4 and §8, and the spec's TV11 vectors
+pin the corner cases.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, strategies as st
+
+import reference as ref
+
+F64 = np.float64
+RTOL = 1e-6
+
+
+def central_difference(f, x, h=1e-6):
+    """d f / d x for scalar f, one coordinate at a time (float64)."""
+    x = np.array(x, dtype=F64)
+    grad = np.empty_like(x)
+    for idx in np.ndindex(x.shape):
+        orig = x[idx]
+        x[idx] = orig + h
+        up = f(x)
+        x[idx] = orig - h
+        down = f(x)
+        x[idx] = orig
+        grad[idx] = (up - down) / (2 * h)
+    return grad
+
+
+def assert_grad_close(actual, expected):
+    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=RTOL * max(1.0, np.abs(expected).max(initial=0)))
+
+
+@st.composite
+def pair_case(draw):
+    """Two float64 arrays that broadcast, an axis, and an upstream gradient."""
+    ndim = draw(st.integers(1, 3))
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=ndim, max_size=ndim)))
+    axis = draw(st.integers(-ndim, ndim - 1))
+    # y_true may be broadcast over the non-reduced axes (size 1 there).
+    t_shape = tuple(1 if (a != axis % ndim and draw(st.booleans())) else d for a, d in enumerate(shape))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    y_true, y_pred = rng.standard_normal(t_shape), rng.standard_normal(shape)
+    # Keep every slice's norm far from the ε floor and the forms' kinks.
+    assume(np.min(np.sqrt(np.sum(y_true**2, axis=axis))) > 0.3)
+    assume(np.min(np.sqrt(np.sum(y_pred**2, axis=axis))) > 0.3)
+    value_shape = shape[:axis % ndim] + shape[axis % ndim + 1:]
+    upstream = rng.standard_normal(value_shape)
+    return y_true, y_pred, axis, upstream
+
+
+FUNCTION_CASES = [
+    ("cosloss.keras.losses.cosine_similarity", lambda t, p, axis: ref.keras_cosine(t, p, axis, sign=-1)),
+    ("cosloss.tf115.keras.losses.cosine_similarity", lambda t, p, axis: ref.keras_cosine(t, p, axis, sign=+1)),
+    ("cosloss.cosine_similarity_loss", ref.seed_neg_cos),
+    ("cosloss.cosine_similarity_loss_v2", ref.seed_one_minus_cos),
+    ("cosloss.cosine_similarity_loss_v3", ref.seed_one_minus_cos_squared),
+]
+
+
+def resolve(dotted):
+    import importlib
+    module, name = dotted.rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)
+
+
+@pytest.mark.parametrize("name, reference", FUNCTION_CASES, ids=[c[0] for c in FUNCTION_CASES])
+@given(case=pair_case())
+def test_cosine_functions_match_finite_differences(cosloss, name, reference, case):
+    y_true, y_pred, axis, upstream = case
+    fn = resolve(name)
+    value, (d_true, d_pred) = cosloss.value_and_grad(fn, y_true, y_pred, axis=axis, upstream=upstream)
+    np.testing.assert_allclose(value, reference(y_true, y_pred, axis), rtol=1e-12, atol=1e-12)
+    assert d_true.shape == y_true.shape and d_pred.shape == y_pred.shape
+    assert d_true.dtype == d_pred.dtype == np.float64
+    loss = lambda t, p: float(np.sum(upstream * reference(t, p, axis)))
+    assert_grad_close(d_true, central_difference(lambda t: loss(t, y_pred), y_true))
+    assert_grad_close(d_pred, central_difference(lambda p: loss(y_true, p), y_pred))
+
+
+@given(case=pair_case(), reduction=st.sampled_from(["auto", "sum", "sum_over_batch_size", "none"]),
+       weighted=st.booleans(), data=st.data())
+def test_keras_loss_object_matches_finite_differences(cosloss, case, reduction, weighted, data):
+    y_true, y_pred, axis, _ = case
+    loss_obj = cosloss.keras.losses.CosineSimilarity(axis=axis, reduction=reduction)
+    losses_shape = ref.keras_cosine(y_true, y_pred, axis).shape
+    rng = np.random.default_rng(data.draw(st.integers(0, 1000)))
+    weights = rng.uniform(-1, 2, size=losses_shape) if weighted else None
+    value_shape = losses_shape if reduction == "none" else ()
+    upstream = rng.standard_normal(value_shape)
+    value, (d_true, d_pred) = cosloss.value_and_grad(loss_obj, y_true, y_pred, sample_weight=weights,
+                                                     upstream=upstream)
+    expected = ref.keras_class_tf2(y_true, y_pred, weights, reduction, axis=axis)
+    np.testing.assert_allclose(value, expected, rtol=1e-12, atol=1e-12)
+    loss = lambda t, p: float(np.sum(upstream * ref.keras_class_tf2(t, p, weights, reduction, axis=axis)))
+    assert_grad_close(d_true, central_difference(lambda t: loss(t, y_pred), y_true))
+    assert_grad_close(d_pred, central_difference(lambda p: loss(y_true, p), y_pred))
+
+
+@given(case=pair_case(), reduction=st.sampled_from(["auto", "sum", "none"]))
+def test_tf115_loss_object_is_the_negated_tf2_gradient(cosloss, case, reduction):
+    # TF 1.15 reduces in float32, so finite differences of its float64 value
+    # are quantized; its gradient is TF2's with the sign flipped.
+    y_true, y_pred, axis, _ = case
+    assume(y_true.shape == y_pred.shape)
+    new = cosloss.keras.losses.CosineSimilarity(axis=axis, reduction=reduction)
+    old = cosloss.tf115.keras.losses.CosineSimilarity(axis=axis, reduction=reduction)
+    _, new_grads = cosloss.value_and_grad(new, y_true, y_pred)
+    _, old_grads = cosloss.value_and_grad(old, y_true, y_pred)
+    for n, o in zip(new_grads, old_grads):
+        np.testing.assert_allclose(o, -n, rtol=1e-6, atol=1e-7)
+
+
+@st.composite
+def normalize_case(draw):
+    ndim = draw(st.integers(1, 3))
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=ndim, max_size=ndim)))
+    kind = draw(st.sampled_from(["int", "list", "none"]))
+    if kind == "none":
+        axis = None
+    elif kind == "int":
+        axis = draw(st.integers(-ndim, ndim - 1))
+    else:
+        axis = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.standard_normal(shape)
+    axes = None if axis is None else ([axis] if isinstance(axis, int) else axis)
+    sums = np.sum(x**2, axis=None if axes is None else tuple(axes))
+    assume(np.min(sums) > 0.1)
+    return x, axis, rng.standard_normal(shape)
+
+
+@given(case=normalize_case())
+def test_l2_normalize_matches_finite_differences(cosloss, case):
+    x, axis, upstream = case
+    value, (dx,) = cosloss.value_and_grad(cosloss.nn.l2_normalize, x, axis=axis, upstream=upstream)
+    np.testing.assert_allclose(value, ref.l2_normalize(x, axis), rtol=1e-12, atol=1e-12)
+    expected = central_difference(lambda v: float(np.sum(upstream * ref.l2_normalize(v, axis))), x)
+    assert_grad_close(dx, expected)
+
+
+V1_REDUCTIONS = ["none", "weighted_sum", "weighted_mean", "weighted_sum_over_batch_size",
+                 "weighted_sum_by_nonzero_weights"]
+
+
+def v1_denominator(losses_shape, weights, reduction):
+    """§4: the denominator each TF1 reduction divides the weighted sum by."""
+    w = np.broadcast_to(np.asarray(weights, np.float32), losses_shape)
+    return {"none": 1.0, "weighted_sum": 1.0, "weighted_mean": float(np.sum(w)),
+            "weighted_sum_over_batch_size": float(np.prod(losses_shape)),
+            "weighted_sum_by_nonzero_weights": float(np.count_nonzero(w))}[reduction]
+
+
+@given(n=st.integers(1, 5), d=st.integers(1, 4), reduction=st.sampled_from(V1_REDUCTIONS),
+       weight_kind=st.sampled_from(["scalar", "column", "zeros"]), seed=st.integers(0, 1000))
+def test_cosine_distance_gradient_formula(cosloss, n, d, reduction, weight_kind, seed):
+    # §4/§8: ∂L/∂pred = −labels·w·upstream/denom, ∂L/∂labels = −pred·w·upstream/denom,
+    # and 0 where div_no_nan's denominator is 0.
+    rng = np.random.default_rng(seed)
+    labels = rng.standard_normal((n, d)).astype(np.float32)
+    predictions = rng.standard_normal((n, d)).astype(np.float32)
+    weights = {"scalar": 2.0, "column": rng.choice([0.0, 0.5, 2.0], size=(n, 1)),
+               "zeros": np.zeros((n, 1))}[weight_kind]
+    value, (d_labels, d_pred) = cosloss.value_and_grad(
+        cosloss.losses.cosine_distance, labels, predictions, axis=1, weights=weights, reduction=reduction)
+    np.testing.assert_allclose(value, ref.cosine_distance(labels, predictions, 1, weights, reduction),
+                               rtol=1e-6, atol=1e-6)
+    denom = v1_denominator((n, 1), weights, reduction)
+    factor = np.zeros((n, 1)) if denom == 0 else np.broadcast_to(np.asarray(weights, F64), (n, 1)) / denom
+    np.testing.assert_allclose(d_pred, -labels * factor, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(d_labels, -predictions * factor, rtol=1e-6, atol=1e-7)
+    assert d_pred.dtype == np.float32
+
+
+@given(reduction=st.sampled_from(V1_REDUCTIONS), seed=st.integers(0, 1000))
+def test_compute_weighted_loss_gradient_formula(cosloss, reduction, seed):
+    rng = np.random.default_rng(seed)
+    losses = rng.standard_normal((4, 3))
+    weights = rng.choice([0.0, 1.0, 3.0], size=(4, 1))
+    value, (d_losses,) = cosloss.value_and_grad(cosloss.losses.compute_weighted_loss, losses, weights,
+                                                reduction=reduction)
+    # Float32 sums: the reference adds left to right, cosloss in float64.
+    np.testing.assert_allclose(value, ref.compute_weighted_loss_v1(losses, weights, reduction),
+                               rtol=1e-5, atol=1e-6)
+    denom = v1_denominator(losses.shape, weights, reduction)
+    expected = np.zeros_like(losses) if denom == 0 else np.broadcast_to(weights, losses.shape) / denom
+    np.testing.assert_allclose(d_losses, expected, rtol=1e-6)
+    assert d_losses.shape == losses.shape and d_losses.dtype == losses.dtype
+
+
+# The spec's TV11, in TF 1.15's sign; TF2 negates both value and gradient.
+TV11 = [
+    ([[1.0, 0.0]], [[1.0, 1.0]], 0.70710677, [[0.35355339, -0.35355339]]),
+    ([[1.0, 0.0]], [[0.0, 0.0]], 0.0, [[1e6, 0.0]]),
+    ([[0.0, 0.0]], [[1.0, 1.0]], 0.0, [[0.0, 0.0]]),
+    ([[0.6, -0.8]], [[0.6, -0.8]], 1.0, [[0.0, 0.0]]),
+]
+
+
+@pytest.mark.parametrize("y_true, y_pred, value, d_pred", TV11)
+def test_tv11_keras_gradients(flavour, y_true, y_pred, value, d_pred):
+    sign = flavour.sign
+    loss = flavour.mod.keras.losses.CosineSimilarity()
+    got_value, (_, got_d_pred) = flavour.mod.value_and_grad(loss, y_true, y_pred)
+    np.testing.assert_allclose(got_value, sign * value, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(got_d_pred, sign * np.array(d_pred), rtol=1e-6, atol=1e-6)
+    assert got_d_pred.dtype == np.float32
+    # A batch of two identical rows under SUM_OVER_BATCH_SIZE halves each gradient.
+    _, (_, batch) = flavour.mod.value_and_grad(loss, y_true * 2, y_pred * 2)
+    np.testing.assert_allclose(batch, sign * 0.5 * np.array(d_pred * 2), rtol=1e-6, atol=1e-6)
+
+
+def test_tv11_l2_normalize_and_cosine_distance(cosloss):
+    _, (dx,) = cosloss.value_and_grad(cosloss.nn.l2_normalize, [3.0, 4.0], upstream=[1.0, 0.0])
+    np.testing.assert_allclose(dx, [0.128, -0.096], rtol=1e-6)
+    _, (dx,) = cosloss.value_and_grad(cosloss.nn.l2_normalize, [1e-7, 0.0], upstream=[1.0, 1.0])
+    np.testing.assert_allclose(dx, [1e6, 1e6], rtol=1e-6)
+    _, (_, d_pred) = cosloss.value_and_grad(cosloss.losses.cosine_distance, [[0.6, 0.8]], [[0.8, 0.6]], axis=1)
+    np.testing.assert_allclose(d_pred, [[-0.6, -0.8]], rtol=1e-6)
+
+
+def test_value_and_grad_rejects_other_callables(cosloss):
+    with pytest.raises(TypeError, match="fn must be a cosloss loss"):
+        cosloss.value_and_grad(np.sum, [1.0])
+    with pytest.raises(ValueError, match="upstream"):
+        cosloss.value_and_grad(cosloss.keras.losses.cosine_similarity, [[1.0, 0.0]], [[1.0, 1.0]],
+                               upstream=[1.0, 2.0, 3.0])
