@@ -140,6 +140,32 @@ def _stand_in(shape: tuple, dtype) -> np.ndarray:
     return np.broadcast_to(np.zeros((), dtype), shape)
 
 
+def compute_weighted_loss_v1_weights_grad(losses, weights, reduction: str, upstream) -> np.ndarray:
+    """d compute_weighted_loss / d weights (float32, weights' shape), as TF's autodiff.
+
+    The weighted sum gives upstream·l to each broadcast weight; SUM divides
+    by 1, SUM_OVER_BATCH_SIZE by the size and SUM_BY_NONZERO_WEIGHTS by the
+    count (which itself has no gradient). MEAN's denominator Σw also depends
+    on the weights: DivNoNan's gradient (TF 1.15) gives
+    upstream·(l/Σw − total/(Σw)²). Zero denominators give 0.
+    """
+    losses, weights32 = _v1_inputs(losses, weights)
+    l32 = losses.astype(np.float32, copy=False)
+    value_shape = l32.shape if reduction == "none" else ()
+    g = np.broadcast_to(upstream_for(upstream, value_shape, np.float32), l32.shape)
+    per_weight = _ops.weighted(np.ascontiguousarray(g), l32)  # upstream·l, elementwise
+    if reduction not in ("none", "weighted_sum"):
+        denom = np.float32(_v1_denominator(l32, weights32, reduction))
+        if denom == 0:
+            per_weight = np.zeros_like(per_weight)
+        elif reduction == "weighted_mean":
+            total = _ops.reduce(l32, weights32, _core.SUM)
+            per_weight = per_weight / denom - g * (total / denom / denom)
+        else:
+            per_weight = per_weight / denom
+    return _ops.unbroadcast(per_weight.astype(np.float32), weights32.shape)
+
+
 def upstream_for(upstream, value_shape: tuple, dtype) -> np.ndarray:
     """The upstream gradient as an array that broadcasts to the value (default ones)."""
     if upstream is None:

@@ -1,4 +1,4 @@
-"""One TensorFlow op whose value and gradient come from cosloss's numpy API."""
+"""TensorFlow ops whose values and gradients come from cosloss's numpy API."""
 
 import numpy as np
 import tensorflow as tf
@@ -6,31 +6,12 @@ import tensorflow as tf
 import cosloss
 
 
-def numpy_op(fn, inputs, value_dtype, value_shape, name, tensor_kwargs=None, **kwargs):
-    """fn(*inputs, **tensor_kwargs, **kwargs) as a TensorFlow op with cosloss's gradient.
+def numpy_op(forward, backward, inputs, value_dtype, value_shape, name):
+    """A TensorFlow op: forward(*arrays) -> value, backward(*arrays, upstream) -> grads.
 
-    inputs are tensors that get gradients from cosloss.value_and_grad(fn, ...);
-    tensor_kwargs are tensors that get none (weights, which TensorFlow's
-    div_no_nan counts give none either); kwargs are Python values. value_shape
-    is the static shape TensorFlow cannot infer through numpy_function.
+    backward returns one gradient array per input. value_shape is the static
+    shape TensorFlow cannot infer through numpy_function.
     """
-    tensor_kwargs = tensor_kwargs or {}
-    names = list(tensor_kwargs)
-    differentiable = len(inputs)
-
-    def call_args(arrays):
-        named = dict(zip(names, arrays[differentiable:]))
-        return arrays[:differentiable], {**named, **kwargs}
-
-    def forward(*arrays):
-        args, named = call_args(arrays)
-        return np.asarray(fn(*args, **named), dtype=value_dtype.as_numpy_dtype)
-
-    def backward(*arrays):
-        *arrays, upstream = arrays
-        args, named = call_args(arrays)
-        _, grads = cosloss.value_and_grad(fn, *args, upstream=upstream, **named)
-        return [np.asarray(g, dtype=a.dtype) for g, a in zip(grads, args)]
 
     @tf.custom_gradient
     def op(*xs):
@@ -38,16 +19,31 @@ def numpy_op(fn, inputs, value_dtype, value_shape, name, tensor_kwargs=None, **k
         value.set_shape(value_shape)
 
         def grad(upstream):
-            grads = tf.numpy_function(backward, list(xs) + [upstream],
-                                      [x.dtype for x in xs[:differentiable]], stateful=False,
-                                      name=f"{name}_grad")
+            grads = tf.numpy_function(backward, list(xs) + [upstream], [x.dtype for x in xs],
+                                      stateful=False, name=f"{name}_grad")
+            if not isinstance(grads, (list, tuple)):  # eager mode unwraps a single output
+                grads = [grads]
             for g, x in zip(grads, xs):
                 g.set_shape(x.shape)
-            return list(grads) + [None] * (len(xs) - differentiable)
+            return list(grads)
 
         return value, grad
 
-    return op(*inputs, *tensor_kwargs.values())
+    return op(*inputs)
+
+
+def loss_op(fn, inputs, value_dtype, value_shape, name, **kwargs):
+    """fn(*inputs, **kwargs) as an op whose gradient is cosloss.value_and_grad's."""
+
+    def forward(*arrays):
+        return np.asarray(fn(*arrays, **kwargs), dtype=value_dtype.as_numpy_dtype)
+
+    def backward(*arrays):
+        *args, upstream = arrays
+        _, grads = cosloss.value_and_grad(fn, *args, upstream=upstream, **kwargs)
+        return [np.asarray(g, dtype=a.dtype) for g, a in zip(grads, args)]
+
+    return numpy_op(forward, backward, inputs, value_dtype, value_shape, name)
 
 
 def reduced_shape(shape: tf.TensorShape, axis: int, keepdims: bool = False) -> tf.TensorShape:

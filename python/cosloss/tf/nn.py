@@ -4,7 +4,7 @@ import tensorflow as tf
 
 import cosloss
 from cosloss.nn import _lookup_axis
-from cosloss.tf._op import numpy_op
+from cosloss.tf._op import loss_op
 
 __all__ = ["l2_normalize"]
 
@@ -20,5 +20,5 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     x = tf.convert_to_tensor(x)
     if not x.dtype.is_floating:
         raise TypeError(f"l2_normalize needs x of a floating dtype, got {x.dtype.name}")
-    return numpy_op(cosloss.nn.l2_normalize, [x], x.dtype, x.shape, name or "l2_normalize",
+    return loss_op(cosloss.nn.l2_normalize, [x], x.dtype, x.shape, name or "l2_normalize",
                     axis=axis, epsilon=epsilon)

@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 import cosloss
-from cosloss.tf._op import numpy_op, reduced_shape
+from cosloss.tf._op import loss_op, reduced_shape
 
 __all__ = ["cosine_similarity_loss", "cosine_similarity_loss_v2", "cosine_similarity_loss_v3"]
 
@@ -15,7 +15,7 @@ def cosine_op(fn, a, b, axis, name):
     if a.dtype != b.dtype:
         raise TypeError(f"y_true has dtype {a.dtype.name} but y_pred has dtype {b.dtype.name}")
     shape = tf.broadcast_static_shape(a.shape, b.shape)
-    return numpy_op(fn, [a, b], a.dtype, reduced_shape(shape, axis), name, axis=axis)
+    return loss_op(fn, [a, b], a.dtype, reduced_shape(shape, axis), name, axis=axis)
 
 
 def cosine_similarity_loss(a, b, axis=-1):
