@@ -46,6 +46,17 @@ func CosineGrad[T Float](x, y View[T], form Form, upstream, value, dx, dy []T, e
 			yPull := pull(s.yy, iy, eps) * s.dot
 			xb, yb := x.base(o, i), y.base(o, i)
 			out := o*x.Len*x.Inner + i
+			if x.Inner == 1 && x.unitRows() && y.unitRows() {
+				// Contiguous rows in and out: the kernel set's vector loop.
+				xr, yr := x.Data[xb:xb+x.Len], y.Data[yb:yb+x.Len]
+				if dx != nil {
+					comb(dx[out:out+x.Len], yr, xr, scale, scale*xPull)
+				}
+				if dy != nil {
+					comb(dy[out:out+x.Len], xr, yr, scale, scale*yPull)
+				}
+				continue
+			}
 			for k := 0; k < x.Len; k++ {
 				xk, yk := float64(x.Data[xb+k*x.LenStride]), float64(y.Data[yb+k*y.LenStride])
 				if dx != nil {
@@ -99,6 +110,12 @@ func L2NormalizeGrad[T Float](x View[T], upstream, out, dx []T, eps T) error {
 			inv := invNorm(s.xx, eps)
 			cubic := pull(s.xx, inv, eps) * inv * s.dot
 			xb, gb := x.base(o, i), g.base(o, i)
+			if x.Inner == 1 && x.unitRows() {
+				xr, gr := x.Data[xb:xb+x.Len], g.Data[gb:gb+x.Len]
+				comb(out[gb:gb+x.Len], xr, xr, inv, 0)
+				comb(dx[gb:gb+x.Len], gr, xr, inv, cubic)
+				continue
+			}
 			for k := 0; k < x.Len; k++ {
 				xk, gk := float64(x.Data[xb+k*x.LenStride]), float64(g.Data[gb+k*g.LenStride])
 				out[gb+k*g.LenStride] = T(xk * inv)

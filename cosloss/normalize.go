@@ -34,6 +34,11 @@ func L2Normalize[T Float](x View[T], out []T, eps T) error {
 			inv := invNorm(squareSum(x, o, i), eps)
 			src := x.base(o, i)
 			dst := o*x.Len*x.Inner + i
+			if x.Inner == 1 && x.unitRows() {
+				row := x.Data[src : src+x.Len]
+				comb(out[dst:dst+x.Len], row, row, inv, 0)
+				continue
+			}
 			for k := 0; k < x.Len; k++ {
 				out[dst+k*x.Inner] = T(float64(x.Data[src+k*x.LenStride]) * inv)
 			}

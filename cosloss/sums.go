@@ -28,6 +28,9 @@ func sliceSums[T Float](x, y View[T], o, i int) pairSums {
 	if sx == 0 || sy == 0 {
 		return scalarSums(x.Data, y.Data, ox, oy, sx, sy, n)
 	}
+	if sx == 1 && sy == 1 {
+		return unitSums(x.Data[ox:ox+n], y.Data[oy:oy+n])
+	}
 	var s pairSums
 	for k := 0; k < n; k += blockLen {
 		m := min(blockLen, n-k)

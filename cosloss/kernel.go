@@ -1,0 +1,96 @@
+package cosloss
+
+import (
+	"fmt"
+	"slices"
+)
+
+// A kernel set implements the inner loops over contiguous runs, where
+// nearly all time goes. The portable set (gonum's assembly dot products)
+// is always there; builds with GOEXPERIMENT=simd on amd64 add an AVX2 set,
+// chosen at start-up when the CPU has AVX2 and FMA.
+type kernelSet struct {
+	name   string
+	sums32 func(x, y []float32) pairSums
+	sums64 func(x, y []float64) pairSums
+	// comb writes dst[k] = s·a[k] − p·b[k].
+	comb32 func(dst, a, b []float32, s, p float32)
+	comb64 func(dst, a, b []float64, s, p float64)
+}
+
+var (
+	kernelSets = []kernelSet{{"portable", gonumSums[float32], gonumSums[float64], combPortable[float32], combPortable[float64]}}
+	active     = kernelSets[0]
+)
+
+// registerKernel adds a kernel set and makes it the active one.
+func registerKernel(k kernelSet) {
+	kernelSets = append(kernelSets, k)
+	active = k
+}
+
+// Kernels lists the kernel sets this build and CPU can run, best last.
+func Kernels() []string {
+	names := make([]string, len(kernelSets))
+	for i, k := range kernelSets {
+		names[i] = k.name
+	}
+	return names
+}
+
+// Kernel names the active kernel set.
+func Kernel() string { return active.name }
+
+// SetKernel selects a kernel set by name (see Kernels); tests use it to run
+// every path. It is not safe to call while other calls are running.
+func SetKernel(name string) error {
+	i := slices.IndexFunc(kernelSets, func(k kernelSet) bool { return k.name == name })
+	if i < 0 {
+		return fmt.Errorf("kernel: %q is not one of %v", name, Kernels())
+	}
+	active = kernelSets[i]
+	return nil
+}
+
+// unitSums computes the pair sums of two contiguous runs of equal length
+// with the active kernel set.
+func unitSums[T Float](x, y []T) pairSums {
+	switch xv := any(x).(type) {
+	case []float32:
+		return active.sums32(xv, any(y).([]float32))
+	case []float64:
+		return active.sums64(xv, any(y).([]float64))
+	}
+	return scalarSums(x, y, 0, 0, 1, 1, len(x))
+}
+
+// comb writes dst[k] = T(s·a[k] − p·b[k]) for contiguous runs.
+func comb[T Float](dst, a, b []T, s, p float64) {
+	switch dv := any(dst).(type) {
+	case []float32:
+		active.comb32(dv, any(a).([]float32), any(b).([]float32), float32(s), float32(p))
+	case []float64:
+		active.comb64(dv, any(a).([]float64), any(b).([]float64), s, p)
+	default:
+		combPortable(dst, a, b, T(s), T(p))
+	}
+}
+
+// gonumSums runs gonum's float64-accumulating dot products block by block,
+// so the second and third passes over a block hit L1 cache.
+func gonumSums[T float32 | float64](x, y []T) pairSums {
+	var s pairSums
+	for k := 0; k < len(x); k += blockLen {
+		m := min(blockLen, len(x)-k)
+		s.add(blockSums(x[k:k+m], y[k:k+m], 1, 1, m))
+	}
+	return s
+}
+
+func combPortable[T Float](dst, a, b []T, s, p T) {
+	b = b[:len(a)]
+	dst = dst[:len(a)]
+	for k, v := range a {
+		dst[k] = s*v - p*b[k]
+	}
+}

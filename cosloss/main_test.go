@@ -1,0 +1,23 @@
+package cosloss
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// TestMain runs every test once per kernel set this build and CPU have,
+// so the portable and the SIMD paths are both held to the same tests.
+func TestMain(m *testing.M) {
+	code := 0
+	for _, name := range Kernels() {
+		if err := SetKernel(name); err != nil {
+			panic(err)
+		}
+		fmt.Printf("kernel set %s\n", name)
+		if c := m.Run(); c != 0 {
+			code = c
+		}
+	}
+	os.Exit(code)
+}
