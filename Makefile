@@ -19,22 +19,31 @@ demo: install
 
 test: install gotest pytest
 
+# The Go tests run once per build: portable, and with the AVX2 kernel set
+# that GOEXPERIMENT=simd compiles in (each run covers every set it has).
 gotest:
-	$(GO) vet ./...
-	$(GO) test ./...
+	$(GO) vet ./cosloss/...
+	GOEXPERIMENT=simd $(GO) vet ./cosloss/...
+	$(GO) test ./cosloss/...
+	GOEXPERIMENT=simd $(GO) test ./cosloss/...
 
-# Runs against the installed package, from outside the source tree.
+# Runs against the installed package; the numeric suites run again on the
+# portable kernel set, which CPUs without AVX2 use.
 pytest:
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests
+	COSLOSS_KERNEL=portable $(PYTHON) -m pytest -q -p no:cacheprovider \
+		tests/test_vectors.py tests/test_properties.py tests/test_gradients.py
 
 # A short run of each Go fuzz target.
 fuzz:
-	$(GO) test -run XXX -fuzz FuzzCosine -fuzztime 30s ./cosloss
-	$(GO) test -run XXX -fuzz FuzzL2Normalize -fuzztime 30s ./cosloss
+	GOEXPERIMENT=simd $(GO) test -run XXX -fuzz FuzzCosine -fuzztime 30s ./cosloss
+	GOEXPERIMENT=simd $(GO) test -run XXX -fuzz FuzzL2Normalize -fuzztime 30s ./cosloss
 
+# Go kernel benchmarks, then the issue's table (cosloss against numpy,
+# TensorFlow and PyTorch when installed), also written to bench.json.
 bench: install
-	$(GO) test -run XXX -bench . -benchtime 20x ./cosloss
-	$(PYTHON) tests/bench_cosine.py
+	GOEXPERIMENT=simd $(GO) test -run XXX -bench . -benchtime 20x ./cosloss
+	$(PYTHON) tests/bench.py --json bench.json
 
 # Build the extension into python/cosloss/_gocore for in-place work:
 # PYTHONPATH=python python -m pytest tests

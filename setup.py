@@ -40,8 +40,10 @@ def build_gocore(dest: Path) -> None:
         # gopy runs goimports from PATH; build the version go.mod pins.
         run(["go", "build", "-o", os.path.join(tools, "goimports"), "golang.org/x/tools/cmd/goimports"])
         env = dict(os.environ, PATH=tools + os.pathsep + os.environ["PATH"])
-        # gopy's go build uses -mod=mod; keep it from rewriting go.mod.
-        env.setdefault("GOFLAGS", "")
+        # Go 1.26's experimental simd/archsimd enables the AVX2 kernel set;
+        # the portable set is compiled in beside it and chosen on other CPUs.
+        # COSLOSS_GOEXPERIMENT="" builds the portable set alone.
+        env["GOEXPERIMENT"] = os.environ.get("COSLOSS_GOEXPERIMENT", "simd")
         shutil.rmtree(GOPY_OUT, ignore_errors=True)
         run(["go", "tool", "gopy", "build", f"-output={GOPY_OUT}", "-name=gocore",
              f"-vm={sys.executable}", BINDING], env=env)

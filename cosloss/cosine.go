@@ -38,7 +38,7 @@ func (f Form) apply(c float64) float64 {
 // Cosine is TensorFlow's Σ l2_normalize(x)·l2_normalize(y) along the Len axis,
 // passed through form, for every (outer, inner) slice: out[o*Inner+i].
 // x and y must share a layout (broadcast with zero strides beforehand; see
-// sliceCosine for a zero LenStride).
+// finishCosine for a zero LenStride).
 // Sums are fused: Σx·y, Σx² and Σy² come from one pass over each slice, and
 // the result is computed in float64 and rounded to T once.
 func Cosine[T Float](x, y View[T], form Form, out []T, eps T) error {
@@ -48,24 +48,22 @@ func Cosine[T Float](x, y View[T], form Form, out []T, eps T) error {
 	if !form.valid() {
 		return fmt.Errorf("form: unknown form %d", form)
 	}
-	for o := 0; o < x.Outer; o++ {
-		for i := 0; i < x.Inner; i++ {
-			_, c := sliceCosine(x, y, o, i, eps)
-			out[o*x.Inner+i] = T(form.apply(c))
-		}
-	}
+	forEachSlice(x, y, func(o, i int, s pairSums) {
+		c := finishCosine(x, y, o, i, &s, eps)
+		out[o*x.Inner+i] = T(form.apply(c))
+	})
 	return nil
 }
 
-// sliceCosine returns the sums and the cosine of slice (o, ·, i). An empty
+// finishCosine turns the sums of slice (o, ·, i) into its cosine. An empty
 // slice has cosine 0 (TensorFlow sums nothing), even where ε is 0 (float16)
 // and a zero vector would give NaN. An input with LenStride 0 is one of
 // length 1 broadcast along the axis: TensorFlow normalizes it over that one
-// element before broadcasting the product, so its Σ² counts it once.
-func sliceCosine[T Float](x, y View[T], o, i int, eps T) (pairSums, float64) {
-	s := sliceSums(x, y, o, i)
+// element before broadcasting the product, so its Σ² counts it once; s is
+// corrected in place for the gradient's use.
+func finishCosine[T Float](x, y View[T], o, i int, s *pairSums, eps T) float64 {
 	if x.Len == 0 {
-		return s, 0
+		return 0
 	}
 	if x.LenStride == 0 {
 		s.xx = square(x.Data[x.base(o, i)])
@@ -73,7 +71,7 @@ func sliceCosine[T Float](x, y View[T], o, i int, eps T) (pairSums, float64) {
 	if y.LenStride == 0 {
 		s.yy = square(y.Data[y.base(o, i)])
 	}
-	return s, cosine(s, eps)
+	return cosine(*s, eps)
 }
 
 func square[T Float](v T) float64 { return float64(v) * float64(v) }
@@ -97,12 +95,9 @@ func CosineDistance[T Float](x, y View[T], out []T) error {
 	if err := checkPair(x, y, len(out)); err != nil {
 		return err
 	}
-	for o := 0; o < x.Outer; o++ {
-		for i := 0; i < x.Inner; i++ {
-			s := sliceSums(x, y, o, i)
-			out[o*x.Inner+i] = 1 - T(s.dot)
-		}
-	}
+	forEachSlice(x, y, func(o, i int, s pairSums) {
+		out[o*x.Inner+i] = 1 - T(s.dot)
+	})
 	return nil
 }
 

@@ -33,46 +33,44 @@ func CosineGrad[T Float](x, y View[T], form Form, upstream, value, dx, dy []T, e
 	if err := checkGrads(x.Layout, len(upstream), dx, dy); err != nil {
 		return err
 	}
-	for o := 0; o < x.Outer; o++ {
-		for i := 0; i < x.Inner; i++ {
-			s, c := sliceCosine(x, y, o, i, eps)
-			j := o*x.Inner + i
-			value[j] = T(form.apply(c))
-			g := float64(upstream[j]) * form.derivative(c)
-			ix, iy := invNorm(s.xx, eps), invNorm(s.yy, eps)
-			// d c / d x = ix·iy·(y − [Σx² ≥ ε]·ix²·dot·x), and symmetrically for y.
-			scale := g * ix * iy
-			xPull := pull(s.xx, ix, eps) * s.dot
-			yPull := pull(s.yy, iy, eps) * s.dot
-			xb, yb := x.base(o, i), y.base(o, i)
-			out := o*x.Len*x.Inner + i
-			if x.Inner == 1 && x.unitRows() && y.unitRows() {
-				// Contiguous rows in and out: the kernel set's vector loop.
-				xr, yr := x.Data[xb:xb+x.Len], y.Data[yb:yb+x.Len]
-				if dx != nil {
-					comb(dx[out:out+x.Len], yr, xr, scale, scale*xPull)
-				}
-				if dy != nil {
-					comb(dy[out:out+x.Len], xr, yr, scale, scale*yPull)
-				}
-				continue
+	forEachSlice(x, y, func(o, i int, s pairSums) {
+		c := finishCosine(x, y, o, i, &s, eps)
+		j := o*x.Inner + i
+		value[j] = T(form.apply(c))
+		g := float64(upstream[j]) * form.derivative(c)
+		ix, iy := invNorm(s.xx, eps), invNorm(s.yy, eps)
+		// d c / d x = ix·iy·(y − [Σx² ≥ ε]·ix²·dot·x), and symmetrically for y.
+		scale := g * ix * iy
+		xPull := pull(s.xx, ix, eps) * s.dot
+		yPull := pull(s.yy, iy, eps) * s.dot
+		xb, yb := x.base(o, i), y.base(o, i)
+		out := o*x.Len*x.Inner + i
+		if x.Inner == 1 && x.unitRows() && y.unitRows() {
+			// Contiguous rows in and out: the kernel set's vector loop.
+			xr, yr := x.Data[xb:xb+x.Len], y.Data[yb:yb+x.Len]
+			if dx != nil {
+				comb(dx[out:out+x.Len], yr, xr, scale, scale*xPull)
 			}
-			for k := 0; k < x.Len; k++ {
-				xk, yk := float64(x.Data[xb+k*x.LenStride]), float64(y.Data[yb+k*y.LenStride])
-				if dx != nil {
-					dx[out+k*x.Inner] = T(scale * (yk - xPull*xk*broadcastShare(x.LenStride, x.Len)))
-				}
-				if dy != nil {
-					dy[out+k*x.Inner] = T(scale * (xk - yPull*yk*broadcastShare(y.LenStride, y.Len)))
-				}
+			if dy != nil {
+				comb(dy[out:out+x.Len], xr, yr, scale, scale*yPull)
+			}
+			return
+		}
+		for k := 0; k < x.Len; k++ {
+			xk, yk := float64(x.Data[xb+k*x.LenStride]), float64(y.Data[yb+k*y.LenStride])
+			if dx != nil {
+				dx[out+k*x.Inner] = T(scale * (yk - xPull*xk*broadcastShare(x.LenStride, x.Len)))
+			}
+			if dy != nil {
+				dy[out+k*x.Inner] = T(scale * (xk - yPull*yk*broadcastShare(y.LenStride, y.Len)))
 			}
 		}
-	}
+	})
 	return nil
 }
 
 // broadcastShare splits the norm term of an input broadcast along the axis
-// (LenStride 0, see sliceCosine) over the Len copies of its one element, so
+// (LenStride 0, see finishCosine) over the Len copies of its one element, so
 // that summing the copies' gradients, as the caller does to undo the
 // broadcast, counts that term once.
 func broadcastShare(lenStride, n int) float64 {
@@ -104,25 +102,22 @@ func L2NormalizeGrad[T Float](x View[T], upstream, out, dx []T, eps T) error {
 		}
 	}
 	g := Contiguous(upstream, x.Layout)
-	for o := 0; o < x.Outer; o++ {
-		for i := 0; i < x.Inner; i++ {
-			s := sliceSums(x, g, o, i) // dot = Σ g·x, xx = Σ x²
-			inv := invNorm(s.xx, eps)
-			cubic := pull(s.xx, inv, eps) * inv * s.dot
-			xb, gb := x.base(o, i), g.base(o, i)
-			if x.Inner == 1 && x.unitRows() {
-				xr, gr := x.Data[xb:xb+x.Len], g.Data[gb:gb+x.Len]
-				comb(out[gb:gb+x.Len], xr, xr, inv, 0)
-				comb(dx[gb:gb+x.Len], gr, xr, inv, cubic)
-				continue
-			}
-			for k := 0; k < x.Len; k++ {
-				xk, gk := float64(x.Data[xb+k*x.LenStride]), float64(g.Data[gb+k*g.LenStride])
-				out[gb+k*g.LenStride] = T(xk * inv)
-				dx[gb+k*g.LenStride] = T(inv*gk - cubic*xk)
-			}
+	forEachSlice(x, g, func(o, i int, s pairSums) { // dot = Σ g·x, xx = Σ x²
+		inv := invNorm(s.xx, eps)
+		cubic := pull(s.xx, inv, eps) * inv * s.dot
+		xb, gb := x.base(o, i), g.base(o, i)
+		if x.Inner == 1 && x.unitRows() {
+			xr, gr := x.Data[xb:xb+x.Len], g.Data[gb:gb+x.Len]
+			comb(out[gb:gb+x.Len], xr, xr, inv, 0)
+			comb(dx[gb:gb+x.Len], gr, xr, inv, cubic)
+			return
 		}
-	}
+		for k := 0; k < x.Len; k++ {
+			xk, gk := float64(x.Data[xb+k*x.LenStride]), float64(g.Data[gb+k*g.LenStride])
+			out[gb+k*g.LenStride] = T(xk * inv)
+			dx[gb+k*g.LenStride] = T(inv*gk - cubic*xk)
+		}
+	})
 	return nil
 }
 
@@ -136,24 +131,21 @@ func CosineDistanceGrad[T Float](x, y View[T], upstream, value, dx, dy []T) erro
 	if err := checkGrads(x.Layout, len(upstream), dx, dy); err != nil {
 		return err
 	}
-	for o := 0; o < x.Outer; o++ {
-		for i := 0; i < x.Inner; i++ {
-			s := sliceSums(x, y, o, i)
-			j := o*x.Inner + i
-			value[j] = 1 - T(s.dot)
-			g := upstream[j]
-			xb, yb := x.base(o, i), y.base(o, i)
-			out := o*x.Len*x.Inner + i
-			for k := 0; k < x.Len; k++ {
-				if dx != nil {
-					dx[out+k*x.Inner] = -g * y.Data[yb+k*y.LenStride]
-				}
-				if dy != nil {
-					dy[out+k*x.Inner] = -g * x.Data[xb+k*x.LenStride]
-				}
+	forEachSlice(x, y, func(o, i int, s pairSums) {
+		j := o*x.Inner + i
+		value[j] = 1 - T(s.dot)
+		g := upstream[j]
+		xb, yb := x.base(o, i), y.base(o, i)
+		out := o*x.Len*x.Inner + i
+		for k := 0; k < x.Len; k++ {
+			if dx != nil {
+				dx[out+k*x.Inner] = -g * y.Data[yb+k*y.LenStride]
+			}
+			if dy != nil {
+				dy[out+k*x.Inner] = -g * x.Data[xb+k*x.LenStride]
 			}
 		}
-	}
+	})
 	return nil
 }
 

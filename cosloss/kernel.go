@@ -16,11 +16,15 @@ type kernelSet struct {
 	// comb writes dst[k] = s·a[k] − p·b[k].
 	comb32 func(dst, a, b []float32, s, p float32)
 	comb64 func(dst, a, b []float64, s, p float64)
+	// acc adds x·y, x², y² elementwise into float64 accumulators.
+	acc32 func(dot, xx, yy []float64, x, y []float32)
+	acc64 func(dot, xx, yy []float64, x, y []float64)
 }
 
 var (
-	kernelSets = []kernelSet{{"portable", gonumSums[float32], gonumSums[float64], combPortable[float32], combPortable[float64]}}
-	active     = kernelSets[0]
+	kernelSets = []kernelSet{{"portable", gonumSums[float32], gonumSums[float64],
+		combPortable[float32], combPortable[float64], accPortable[float32], accPortable[float64]}}
+	active = kernelSets[0]
 )
 
 // registerKernel adds a kernel set and makes it the active one.
@@ -92,5 +96,28 @@ func combPortable[T Float](dst, a, b []T, s, p T) {
 	dst = dst[:len(a)]
 	for k, v := range a {
 		dst[k] = s*v - p*b[k]
+	}
+}
+
+// accumulate adds x·y, x² and y² elementwise into dot, xx and yy.
+func accumulate[T Float](dot, xx, yy []float64, x, y []T) {
+	switch xv := any(x).(type) {
+	case []float32:
+		active.acc32(dot, xx, yy, xv, any(y).([]float32))
+	case []float64:
+		active.acc64(dot, xx, yy, xv, any(y).([]float64))
+	default:
+		accPortable(dot, xx, yy, x, y)
+	}
+}
+
+func accPortable[T Float](dot, xx, yy []float64, x, y []T) {
+	n := len(x)
+	y, dot, xx, yy = y[:n], dot[:n], xx[:n], yy[:n]
+	for j, v := range x {
+		a, b := float64(v), float64(y[j])
+		dot[j] += a * b
+		xx[j] += a * a
+		yy[j] += b * b
 	}
 }

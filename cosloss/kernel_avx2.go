@@ -9,7 +9,7 @@ import "simd/archsimd"
 
 func init() {
 	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
-		registerKernel(kernelSet{"avx2", avx2Sums32, avx2Sums64, avx2Comb32, avx2Comb64})
+		registerKernel(kernelSet{"avx2", avx2Sums32, avx2Sums64, avx2Comb32, avx2Comb64, avx2Acc32, avx2Acc64})
 	}
 }
 
@@ -41,14 +41,9 @@ func avx2Sums32(x, y []float32) pairSums {
 	return s
 }
 
+// lanes32 adds the eight lanes in float64.
 func lanes32(v archsimd.Float32x8) float64 {
-	var a [8]float32
-	v.StoreSlice(a[:])
-	var t float64
-	for _, f := range a {
-		t += float64(f)
-	}
-	return t
+	return lanes64(v.GetLo().ConvertToFloat64().Add(v.GetHi().ConvertToFloat64()))
 }
 
 func avx2Sums64(x, y []float64) pairSums {
@@ -96,4 +91,33 @@ func avx2Comb64(dst, a, b []float64, s, p float64) {
 		va.Mul(vs).Sub(vb.Mul(vp)).StoreSlice(dst[k:])
 	}
 	combPortable(dst[full:], a[full:], b[full:], s, p)
+}
+
+// avx2Acc32 widens float32 to float64 before accumulating: a slice's sums
+// run along the reduced axis, and float64 keeps long axes exact enough.
+func avx2Acc32(dot, xx, yy []float64, x, y []float32) {
+	n := len(x)
+	y, dot, xx, yy = y[:n], dot[:n], xx[:n], yy[:n]
+	full := n &^ 3
+	for j := 0; j < full; j += 4 {
+		a := archsimd.LoadFloat32x4Slice(x[j:]).ConvertToFloat64()
+		b := archsimd.LoadFloat32x4Slice(y[j:]).ConvertToFloat64()
+		a.MulAdd(b, archsimd.LoadFloat64x4Slice(dot[j:])).StoreSlice(dot[j:])
+		a.MulAdd(a, archsimd.LoadFloat64x4Slice(xx[j:])).StoreSlice(xx[j:])
+		b.MulAdd(b, archsimd.LoadFloat64x4Slice(yy[j:])).StoreSlice(yy[j:])
+	}
+	accPortable(dot[full:], xx[full:], yy[full:], x[full:], y[full:])
+}
+
+func avx2Acc64(dot, xx, yy []float64, x, y []float64) {
+	n := len(x)
+	y, dot, xx, yy = y[:n], dot[:n], xx[:n], yy[:n]
+	full := n &^ 3
+	for j := 0; j < full; j += 4 {
+		a, b := archsimd.LoadFloat64x4Slice(x[j:]), archsimd.LoadFloat64x4Slice(y[j:])
+		a.MulAdd(b, archsimd.LoadFloat64x4Slice(dot[j:])).StoreSlice(dot[j:])
+		a.MulAdd(a, archsimd.LoadFloat64x4Slice(xx[j:])).StoreSlice(xx[j:])
+		b.MulAdd(b, archsimd.LoadFloat64x4Slice(yy[j:])).StoreSlice(yy[j:])
+	}
+	accPortable(dot[full:], xx[full:], yy[full:], x[full:], y[full:])
 }

@@ -29,20 +29,18 @@ func L2Normalize[T Float](x View[T], out []T, eps T) error {
 	if len(out) != x.Size() {
 		return fmt.Errorf("out: want %d elements, got %d", x.Size(), len(out))
 	}
-	for o := 0; o < x.Outer; o++ {
-		for i := 0; i < x.Inner; i++ {
-			inv := invNorm(squareSum(x, o, i), eps)
-			src := x.base(o, i)
-			dst := o*x.Len*x.Inner + i
-			if x.Inner == 1 && x.unitRows() {
-				row := x.Data[src : src+x.Len]
-				comb(out[dst:dst+x.Len], row, row, inv, 0)
-				continue
-			}
-			for k := 0; k < x.Len; k++ {
-				out[dst+k*x.Inner] = T(float64(x.Data[src+k*x.LenStride]) * inv)
-			}
+	forEachSlice(x, x, func(o, i int, s pairSums) {
+		inv := invNorm(s.xx, eps)
+		src := x.base(o, i)
+		dst := o*x.Len*x.Inner + i
+		if x.Inner == 1 && x.unitRows() {
+			row := x.Data[src : src+x.Len]
+			comb(out[dst:dst+x.Len], row, row, inv, 0)
+			return
 		}
-	}
+		for k := 0; k < x.Len; k++ {
+			out[dst+k*x.Inner] = T(float64(x.Data[src+k*x.LenStride]) * inv)
+		}
+	})
 	return nil
 }

@@ -84,7 +84,45 @@ func scalarSums[T Float](xd, yd []T, ox, oy, sx, sy, n int) pairSums {
 	return s
 }
 
-// squareSum computes Σx² along the slice (o, ·, i) of x.
-func squareSum[T Float](x View[T], o, i int) float64 {
-	return sliceSums(x, x, o, i).xx
+// forEachSlice calls body with the sums of every slice (o, ·, i) of x and
+// y, across workers for large calls (see forEachTask). Each call of body
+// is for a distinct slice, so bodies may write that slice's outputs.
+func forEachSlice[T Float](x, y View[T], body func(o, i int, s pairSums)) {
+	forEachTask(x.Layout, func(o, i0, i1 int) {
+		if i1-i0 > 1 && acrossRows(x) && acrossRows(y) {
+			var sums [innerBlock]pairSums
+			sumsAcross(x, y, o, i0, sums[:i1-i0])
+			for j, s := range sums[:i1-i0] {
+				body(o, i0+j, s)
+			}
+			return
+		}
+		for i := i0; i < i1; i++ {
+			body(o, i, sliceSums(x, y, o, i))
+		}
+	})
+}
+
+// acrossRows reports whether neighbouring slices are contiguous, so their
+// sums can accumulate as vectors: the reduced axis is not the last one.
+func acrossRows[T Float](v View[T]) bool {
+	return v.InnerStride == 1 && v.LenStride != 0
+}
+
+// sumsAcross fills dst with the sums of slices (o, ·, i0+j): for each step
+// k along the axis it adds the contiguous runs x[o, k, i0:i1] and
+// y[o, k, i0:i1] into per-slice float64 accumulators, so memory is read
+// in order and once.
+func sumsAcross[T Float](x, y View[T], o, i0 int, dst []pairSums) {
+	var dot, xx, yy [innerBlock]float64
+	m := len(dst)
+	xb, yb := x.base(o, i0), y.base(o, i0)
+	for k := 0; k < x.Len; k++ {
+		xr := x.Data[xb+k*x.LenStride : xb+k*x.LenStride+m]
+		yr := y.Data[yb+k*y.LenStride : yb+k*y.LenStride+m]
+		accumulate(dot[:m], xx[:m], yy[:m], xr, yr)
+	}
+	for j := range dst {
+		dst[j] = pairSums{dot: dot[j], xx: xx[j], yy: yy[j]}
+	}
 }

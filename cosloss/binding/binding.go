@@ -13,6 +13,7 @@ package binding
 
 import (
 	"fmt"
+	"strings"
 	"unsafe"
 
 	"github.com/cosloss/cosloss/cosloss"
@@ -161,6 +162,24 @@ func L2NormalizeGrad(dtype int, x, upstream, out, dx uintptr, outer, n, inner,
 	}
 	return badDtype(dtype)
 }
+
+// SetWorkers sets how many goroutines large calls split across (1: none).
+func SetWorkers(n int) { cosloss.SetWorkers(n) }
+
+// Workers reports the number of goroutines large calls split across.
+func Workers() int { return cosloss.Workers() }
+
+// SetKernel selects the kernel set by name; see Kernels.
+func SetKernel(name string) (err error) {
+	defer recoverInto(&err)
+	return cosloss.SetKernel(name)
+}
+
+// Kernel names the active kernel set.
+func Kernel() string { return cosloss.Kernel() }
+
+// Kernels lists the kernel sets this build and CPU can run, comma-separated.
+func Kernels() string { return strings.Join(cosloss.Kernels(), ",") }
 
 // floats is the one place an address becomes a slice. The address comes
 // from numpy's buffer, which is C memory that Go's collector never moves or

@@ -9,6 +9,7 @@
 """
 
 from cosloss import keras, losses, nn, tf115
+from cosloss._core import set_workers, workers
 from cosloss._grad import value_and_grad
 from cosloss.seed import (cosine_similarity_loss, cosine_similarity_loss_v2,
                           cosine_similarity_loss_v3, negative_cosine_loss, one_minus_cosine_loss,
@@ -16,6 +17,6 @@ from cosloss.seed import (cosine_similarity_loss, cosine_similarity_loss_v2,
 
 __version__ = "0.1.0"
 
-__all__ = ["nn", "losses", "keras", "tf115", "value_and_grad", "cosine_similarity_loss", "cosine_similarity_loss_v2",
+__all__ = ["nn", "losses", "keras", "tf115", "value_and_grad", "set_workers", "workers", "cosine_similarity_loss", "cosine_similarity_loss_v2",
            "cosine_similarity_loss_v3", "negative_cosine_loss", "one_minus_cosine_loss",
            "squared_one_minus_cosine_loss", "__version__"]

@@ -7,7 +7,9 @@ referenced by the caller's frame for the whole call, which matters because
 gopy releases the GIL while Go runs.
 """
 
+import ctypes
 import gc
+import os
 
 import numpy as np
 
@@ -20,6 +22,15 @@ from cosloss._gocore import binding as _go
 gc.callbacks[:] = [cb for cb in gc.callbacks
                    if not getattr(cb, "__module__", "").startswith("cosloss._gocore")]
 
+# COSLOSS_KERNEL picks a kernel set by name (see kernels()), e.g. "portable"
+# to run without SIMD; the test suite uses it to check every path.
+if os.environ.get("COSLOSS_KERNEL"):
+    _go.SetKernel(os.environ["COSLOSS_KERNEL"])
+
+# A fork()ed child inherits the Go runtime without its threads: goroutines
+# started there would never run, so the child computes on its own thread.
+os.register_at_fork(after_in_child=lambda: _go.SetWorkers(1))
+
 # Forms of the cosine, as cosloss/cosine.go numbers them.
 COS, NEG_COS, ONE_MINUS_COS, SQUARED_ONE_MINUS_COS = 0, 1, 2, 3
 
@@ -28,7 +39,41 @@ SUM, MEAN, SUM_OVER_BATCH_SIZE, SUM_BY_NONZERO_WEIGHTS = 1, 2, 3, 4
 
 
 def _addr(a: np.ndarray) -> int:
+    # ctypes reads a writeable buffer's address about 3x faster than
+    # __array_interface__, which small calls notice; it needs a non-empty,
+    # contiguous, writeable buffer.
+    if a.flags.writeable and a.flags.c_contiguous and a.size:
+        return ctypes.addressof(ctypes.c_char.from_buffer(a))
     return a.__array_interface__["data"][0]
+
+
+def set_workers(n: int) -> None:
+    """Use up to n goroutines for large calls (1: compute on the calling thread)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"workers must be an int >= 1, got {n!r}")
+    _go.SetWorkers(int(n))
+
+
+def workers() -> int:
+    """How many goroutines large calls split across."""
+    return _go.Workers()
+
+
+def kernels() -> tuple:
+    """The kernel sets this build and CPU can run, best last."""
+    return tuple(_go.Kernels().split(","))
+
+
+def kernel() -> str:
+    """The active kernel set."""
+    return _go.Kernel()
+
+
+def set_kernel(name: str) -> None:
+    """Select a kernel set by name (see kernels()); for tests and benchmarks."""
+    if name not in kernels():
+        raise ValueError(f"kernel must be one of {kernels()}, got {name!r}")
+    _go.SetKernel(name)
 
 
 def _bits(a: np.ndarray) -> int:
@@ -95,3 +140,22 @@ def l2_normalize_grad(x3, xs, upstream, out, dx, eps):
     outer, n, inner = x3.shape
     _call(_go.L2NormalizeGrad, _bits(x3), _addr(x3), _addr(upstream), _addr(out), _addr(dx),
           outer, n, inner, *xs, float(eps))
+
+
+def cosine_contiguous(x, y, axis, form, out, eps):
+    """Fast path of cosine for two C-contiguous arrays of one shape and dtype.
+
+    Skips the view machinery: the layout follows from the shape. The caller
+    guarantees shape, dtype, contiguity, alignment and a non-empty axis.
+    """
+    shape = x.shape
+    n = shape[axis]
+    inner = 1
+    for d in shape[axis + 1:]:
+        inner *= d
+    outer = x.size // (n * inner)
+    so = 0 if outer == 1 else n * inner
+    sn = 0 if n == 1 else inner
+    si = 0 if inner == 1 else 1
+    _call(_go.Cosine, x.dtype.itemsize * 8, form, _addr(x), _addr(y), _addr(out),
+          outer, n, inner, so, sn, si, so, sn, si, eps)

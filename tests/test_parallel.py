@@ -1,0 +1,59 @@
+"""Worker settings and kernel sets give the same numbers as each other."""
+
+import numpy as np
+import pytest
+
+import cosloss
+from cosloss import _core
+
+
+@pytest.fixture
+def restore_settings():
+    workers, kernel = cosloss.workers(), _core.kernel()
+    yield
+    cosloss.set_workers(workers)
+    _core.set_kernel(kernel)
+
+
+def large_inputs(dtype):
+    rng = np.random.default_rng(5)
+    # Above the Go core's threshold for splitting work across goroutines.
+    return (rng.standard_normal((3000, 64)).astype(dtype), rng.standard_normal((3000, 64)).astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_worker_and_many_agree_exactly(restore_settings, dtype):
+    a, b = large_inputs(dtype)
+    cosloss.set_workers(1)
+    single = cosloss.keras.losses.cosine_similarity(a, b)
+    single_axis0 = cosloss.keras.losses.cosine_similarity(a, b, axis=0)
+    single_grads = cosloss.value_and_grad(cosloss.keras.losses.cosine_similarity, a, b)[1]
+    cosloss.set_workers(4)
+    assert cosloss.workers() == 4
+    np.testing.assert_array_equal(cosloss.keras.losses.cosine_similarity(a, b), single)
+    np.testing.assert_array_equal(cosloss.keras.losses.cosine_similarity(a, b, axis=0), single_axis0)
+    for g, h in zip(cosloss.value_and_grad(cosloss.keras.losses.cosine_similarity, a, b)[1], single_grads):
+        np.testing.assert_array_equal(g, h)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_kernel_set_agrees(restore_settings, dtype):
+    a, b = large_inputs(dtype)
+    results = {}
+    for name in _core.kernels():
+        _core.set_kernel(name)
+        results[name] = (cosloss.keras.losses.cosine_similarity(a, b),
+                         cosloss.keras.losses.cosine_similarity(a, b, axis=0),
+                         cosloss.nn.l2_normalize(a, axis=1))
+    first = results[_core.kernels()[0]]
+    for name, got in results.items():
+        for x, y in zip(got, first):
+            np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7, err_msg=name)
+
+
+def test_settings_are_validated(restore_settings):
+    with pytest.raises(ValueError, match="workers"):
+        cosloss.set_workers(0)
+    with pytest.raises(ValueError, match="kernel"):
+        _core.set_kernel("no-such-kernel")
+    assert "portable" in _core.kernels()
