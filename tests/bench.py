@@ -161,6 +161,15 @@ def framework_cases(a, b, repeat, cos):
             out.append(dict(case=f"cosine_similarity f32 vs {name} {tf.__version__}",
                             cosloss_ms=t_ours * 1e3, reference=name, reference_ms=t_tf * 1e3,
                             ratio=t_tf / t_ours, target="> 1x faster", met=t_tf > t_ours))
+        def tape():
+            with tf.GradientTape() as t:
+                t.watch([ta, tb])
+                value = tf.keras.losses.cosine_similarity(ta, tb)
+            return value.numpy(), [g.numpy() for g in t.gradient(value, [ta, tb])]
+        t_ours, t_tf = medians([lambda: cosloss.value_and_grad(cos, a, b), tape], repeat)
+        out.append(dict(case=f"value_and_grad f32 vs TensorFlow eager GradientTape {tf.__version__}",
+                        cosloss_ms=t_ours * 1e3, reference="TF GradientTape", reference_ms=t_tf * 1e3,
+                        ratio=t_tf / t_ours, target="> 1x faster", met=t_tf > t_ours))
     try:
         import torch
     except ImportError:

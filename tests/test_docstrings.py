@@ -10,7 +10,7 @@ import cosloss
 
 PUBLIC_MODULES = [
     "cosloss", "cosloss.nn", "cosloss.losses", "cosloss.seed", "cosloss.keras.losses",
-    "cosloss.keras.metrics", "cosloss._keras", "cosloss.tf115.keras.losses",
+    "cosloss.keras.metrics", "cosloss._keras", "cosloss.tf115.keras.losses", "cosloss._core",
 ]
 
 
@@ -20,8 +20,10 @@ def test_docstring_examples(name):
     finder = doctest.DocTestFinder()
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
     tests = [t for t in finder.find(module, globs={"cosloss": cosloss, "np": np}) if t.examples]
+    workers = cosloss.workers()
     for test in tests:
         runner.run(test)
+    cosloss.set_workers(workers)  # an example changes the setting
     result = runner.summarize(verbose=False)
     assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"
 

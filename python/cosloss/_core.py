@@ -48,14 +48,26 @@ def _addr(a: np.ndarray) -> int:
 
 
 def set_workers(n: int) -> None:
-    """Use up to n goroutines for large calls (1: compute on the calling thread)."""
+    """Use up to n goroutines for large calls (1: compute on the calling thread).
+
+    The default is the number of CPUs Go sees; a fork()ed child uses 1.
+
+    Example:
+        >>> cosloss.set_workers(1); cosloss.workers()
+        1
+    """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"workers must be an int >= 1, got {n!r}")
     _go.SetWorkers(int(n))
 
 
 def workers() -> int:
-    """How many goroutines large calls split across."""
+    """How many goroutines large calls split across.
+
+    Example:
+        >>> cosloss.workers() >= 1
+        True
+    """
     return _go.Workers()
 
 
