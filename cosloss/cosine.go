@@ -22,7 +22,9 @@ const (
 
 func (f Form) valid() bool { return f >= Cos && f <= SquaredOneMinusCos }
 
-// apply maps a cosine to the form in float64; the caller rounds once.
+// apply maps a cosine to the form in float64. Callers pass the cosine
+// already rounded to T, as TensorFlow's form ops see it (so identical vectors
+// give exactly 0 for 1 − cos), and round the result once.
 func (f Form) apply(c float64) float64 {
 	switch f {
 	case NegCos:
@@ -50,7 +52,7 @@ func Cosine[T Float](x, y View[T], form Form, out []T, eps T) error {
 	}
 	forEachSlice(x, y, func(o, i int, s pairSums) {
 		c := finishCosine(x, y, o, i, &s, eps)
-		out[o*x.Inner+i] = T(form.apply(c))
+		out[o*x.Inner+i] = T(form.apply(float64(T(c))))
 	})
 	return nil
 }

@@ -36,7 +36,7 @@ func CosineGrad[T Float](x, y View[T], form Form, upstream, value, dx, dy []T, e
 	forEachSlice(x, y, func(o, i int, s pairSums) {
 		c := finishCosine(x, y, o, i, &s, eps)
 		j := o*x.Inner + i
-		value[j] = T(form.apply(c))
+		value[j] = T(form.apply(float64(T(c))))
 		g := float64(upstream[j]) * form.derivative(c)
 		ix, iy := invNorm(s.xx, eps), invNorm(s.yy, eps)
 		// d c / d x = ix·iy·(y − [Σx² ≥ ε]·ix²·dot·x), and symmetrically for y.

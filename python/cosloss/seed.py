@@ -32,7 +32,7 @@ def cosine_similarity_loss_v2(a, b, axis=-1):
 
     Example:
         >>> cosloss.cosine_similarity_loss_v2([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
-        array([0.2 , 0.04], dtype=float32)
+        array([0.19999999, 0.04000002], dtype=float32)
     """
     return _keras.cosine(a, b, axis, _core.ONE_MINUS_COS)
 

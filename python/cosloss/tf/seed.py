@@ -33,7 +33,7 @@ def cosine_similarity_loss_v2(a, b, axis=-1):
 
     Example:
         >>> cosloss.tf.cosine_similarity_loss_v2(tf.constant([[1., 2.]]), tf.constant([[2., 1.]])).numpy()
-        array([0.2], dtype=float32)
+        array([0.19999999], dtype=float32)
     """
     return cosine_op(cosloss.cosine_similarity_loss_v2, a, b, axis, "cosine_similarity_loss_v2")
 
