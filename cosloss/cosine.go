@@ -82,13 +82,21 @@ func square[T Float](v T) float64 { return float64(v) * float64(v) }
 // all in float64. TensorFlow rounds every op to T instead, so float32 results
 // can differ from it in the last bit or two (0.8 where it gives 0.79999995).
 func cosine[T Float](s pairSums, eps T) float64 {
-	ix, iy := invNorm(s.xx, eps), invNorm(s.yy, eps)
-	if (ix == 0 || iy == 0) && !math.IsNaN(s.dot) {
+	if sumOverflows[T](s.xx) || sumOverflows[T](s.yy) {
 		// An overflowed norm scales its vector to 0 in TensorFlow; dot·0
 		// could be inf·0 = NaN here, so return that 0 directly.
+		if math.IsNaN(s.dot) {
+			return s.dot
+		}
 		return 0
 	}
-	return s.dot * ix * iy
+	mx, my := max(s.xx, float64(eps)), max(s.yy, float64(eps))
+	if p := mx * my; p < math.MaxFloat64 {
+		// One square root and one division instead of two of each: this
+		// finishing step is a fifth of a 256-element row's time.
+		return s.dot / math.Sqrt(p)
+	}
+	return s.dot / math.Sqrt(mx) / math.Sqrt(my)
 }
 
 // CosineDistance writes TF1's cosine distance 1 − Σx·y along the Len axis

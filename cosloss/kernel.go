@@ -16,14 +16,15 @@ type kernelSet struct {
 	// comb writes dst[k] = s·a[k] − p·b[k].
 	comb32 func(dst, a, b []float32, s, p float32)
 	comb64 func(dst, a, b []float64, s, p float64)
-	// acc adds x·y, x², y² elementwise into float64 accumulators.
-	acc32 func(dot, xx, yy []float64, x, y []float32)
-	acc64 func(dot, xx, yy []float64, x, y []float64)
+	// cols sums x·y, x², y² down n rows (stride apart) for each of the
+	// len(dot) neighbouring columns starting at x[0] and y[0].
+	cols32 func(dot, xx, yy []float64, x, y []float32, n, xStride, yStride int)
+	cols64 func(dot, xx, yy []float64, x, y []float64, n, xStride, yStride int)
 }
 
 var (
 	kernelSets = []kernelSet{{"portable", gonumSums[float32], gonumSums[float64],
-		combPortable[float32], combPortable[float64], accPortable[float32], accPortable[float64]}}
+		combPortable[float32], combPortable[float64], colsPortable[float32], colsPortable[float64]}}
 	active = kernelSets[0]
 )
 
@@ -99,25 +100,31 @@ func combPortable[T Float](dst, a, b []T, s, p T) {
 	}
 }
 
-// accumulate adds x·y, x² and y² elementwise into dot, xx and yy.
-func accumulate[T Float](dot, xx, yy []float64, x, y []T) {
+// columnSums sums x·y, x², y² down n rows for len(dot) neighbouring columns.
+func columnSums[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride int) {
 	switch xv := any(x).(type) {
 	case []float32:
-		active.acc32(dot, xx, yy, xv, any(y).([]float32))
+		active.cols32(dot, xx, yy, xv, any(y).([]float32), n, xStride, yStride)
 	case []float64:
-		active.acc64(dot, xx, yy, xv, any(y).([]float64))
+		active.cols64(dot, xx, yy, xv, any(y).([]float64), n, xStride, yStride)
 	default:
-		accPortable(dot, xx, yy, x, y)
+		colsPortable(dot, xx, yy, x, y, n, xStride, yStride)
 	}
 }
 
-func accPortable[T Float](dot, xx, yy []float64, x, y []T) {
-	n := len(x)
-	y, dot, xx, yy = y[:n], dot[:n], xx[:n], yy[:n]
-	for j, v := range x {
-		a, b := float64(v), float64(y[j])
-		dot[j] += a * b
-		xx[j] += a * a
-		yy[j] += b * b
+// colsPortable adds one row of the columns at a time, reading memory in order.
+func colsPortable[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride int) {
+	m := len(dot)
+	clear(dot)
+	clear(xx)
+	clear(yy)
+	for k := 0; k < n; k++ {
+		xr, yr := x[k*xStride:k*xStride+m], y[k*yStride:k*yStride+m]
+		for j, v := range xr {
+			a, b := float64(v), float64(yr[j])
+			dot[j] += a * b
+			xx[j] += a * a
+			yy[j] += b * b
+		}
 	}
 }

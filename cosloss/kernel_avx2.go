@@ -9,7 +9,7 @@ import "simd/archsimd"
 
 func init() {
 	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
-		registerKernel(kernelSet{"avx2", avx2Sums32, avx2Sums64, avx2Comb32, avx2Comb64, avx2Acc32, avx2Acc64})
+		registerKernel(kernelSet{"avx2", avx2Sums32, avx2Sums64, avx2Comb32, avx2Comb64, avx2Cols32, avx2Cols64})
 	}
 }
 
@@ -93,31 +93,54 @@ func avx2Comb64(dst, a, b []float64, s, p float64) {
 	combPortable(dst[full:], a[full:], b[full:], s, p)
 }
 
-// avx2Acc32 widens float32 to float64 before accumulating: a slice's sums
-// run along the reduced axis, and float64 keeps long axes exact enough.
-func avx2Acc32(dot, xx, yy []float64, x, y []float32) {
-	n := len(x)
-	y, dot, xx, yy = y[:n], dot[:n], xx[:n], yy[:n]
-	full := n &^ 3
-	for j := 0; j < full; j += 4 {
-		a := archsimd.LoadFloat32x4Slice(x[j:]).ConvertToFloat64()
-		b := archsimd.LoadFloat32x4Slice(y[j:]).ConvertToFloat64()
-		a.MulAdd(b, archsimd.LoadFloat64x4Slice(dot[j:])).StoreSlice(dot[j:])
-		a.MulAdd(a, archsimd.LoadFloat64x4Slice(xx[j:])).StoreSlice(xx[j:])
-		b.MulAdd(b, archsimd.LoadFloat64x4Slice(yy[j:])).StoreSlice(yy[j:])
+// avx2Cols32 keeps eight columns' sums in registers while it walks down
+// the rows, widening float32 to float64 so long axes stay exact.
+func avx2Cols32(dot, xx, yy []float64, x, y []float32, n, xStride, yStride int) {
+	m := len(dot)
+	full := m &^ 7
+	for j := 0; j < full; j += 8 {
+		var d0, d1, a0, a1, b0, b1 archsimd.Float64x4
+		for k := 0; k < n; k++ {
+			xv := archsimd.LoadFloat32x8Slice(x[k*xStride+j:])
+			yv := archsimd.LoadFloat32x8Slice(y[k*yStride+j:])
+			x0, x1 := xv.GetLo().ConvertToFloat64(), xv.GetHi().ConvertToFloat64()
+			y0, y1 := yv.GetLo().ConvertToFloat64(), yv.GetHi().ConvertToFloat64()
+			d0, d1 = x0.MulAdd(y0, d0), x1.MulAdd(y1, d1)
+			a0, a1 = x0.MulAdd(x0, a0), x1.MulAdd(x1, a1)
+			b0, b1 = y0.MulAdd(y0, b0), y1.MulAdd(y1, b1)
+		}
+		d0.StoreSlice(dot[j:])
+		d1.StoreSlice(dot[j+4:])
+		a0.StoreSlice(xx[j:])
+		a1.StoreSlice(xx[j+4:])
+		b0.StoreSlice(yy[j:])
+		b1.StoreSlice(yy[j+4:])
 	}
-	accPortable(dot[full:], xx[full:], yy[full:], x[full:], y[full:])
+	if full < m {
+		colsPortable(dot[full:], xx[full:], yy[full:], x[full:], y[full:], n, xStride, yStride)
+	}
 }
 
-func avx2Acc64(dot, xx, yy []float64, x, y []float64) {
-	n := len(x)
-	y, dot, xx, yy = y[:n], dot[:n], xx[:n], yy[:n]
-	full := n &^ 3
-	for j := 0; j < full; j += 4 {
-		a, b := archsimd.LoadFloat64x4Slice(x[j:]), archsimd.LoadFloat64x4Slice(y[j:])
-		a.MulAdd(b, archsimd.LoadFloat64x4Slice(dot[j:])).StoreSlice(dot[j:])
-		a.MulAdd(a, archsimd.LoadFloat64x4Slice(xx[j:])).StoreSlice(xx[j:])
-		b.MulAdd(b, archsimd.LoadFloat64x4Slice(yy[j:])).StoreSlice(yy[j:])
+func avx2Cols64(dot, xx, yy []float64, x, y []float64, n, xStride, yStride int) {
+	m := len(dot)
+	full := m &^ 7
+	for j := 0; j < full; j += 8 {
+		var d0, d1, a0, a1, b0, b1 archsimd.Float64x4
+		for k := 0; k < n; k++ {
+			x0, x1 := archsimd.LoadFloat64x4Slice(x[k*xStride+j:]), archsimd.LoadFloat64x4Slice(x[k*xStride+j+4:])
+			y0, y1 := archsimd.LoadFloat64x4Slice(y[k*yStride+j:]), archsimd.LoadFloat64x4Slice(y[k*yStride+j+4:])
+			d0, d1 = x0.MulAdd(y0, d0), x1.MulAdd(y1, d1)
+			a0, a1 = x0.MulAdd(x0, a0), x1.MulAdd(x1, a1)
+			b0, b1 = y0.MulAdd(y0, b0), y1.MulAdd(y1, b1)
+		}
+		d0.StoreSlice(dot[j:])
+		d1.StoreSlice(dot[j+4:])
+		a0.StoreSlice(xx[j:])
+		a1.StoreSlice(xx[j+4:])
+		b0.StoreSlice(yy[j:])
+		b1.StoreSlice(yy[j+4:])
 	}
-	accPortable(dot[full:], xx[full:], yy[full:], x[full:], y[full:])
+	if full < m {
+		colsPortable(dot[full:], xx[full:], yy[full:], x[full:], y[full:], n, xStride, yStride)
+	}
 }

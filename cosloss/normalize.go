@@ -13,10 +13,16 @@ const DefaultEpsilon = 1e-12
 // T it is inf and the inverse norm 0; otherwise the float64 value is kept,
 // so that results are rounded once, at the end.
 func invNorm[T Float](s float64, eps T) float64 {
-	if math.IsInf(float64(T(s)), 1) {
+	if sumOverflows[T](s) {
 		return 0
 	}
 	return 1 / math.Sqrt(max(s, float64(eps)))
+}
+
+// sumOverflows reports whether a sum of squares is +inf once rounded to T, as
+// TensorFlow's sum in T would be.
+func sumOverflows[T Float](s float64) bool {
+	return math.IsInf(float64(T(s)), 1)
 }
 
 // L2Normalize writes x · rsqrt(max(Σx², eps)) into out, the sum running along

@@ -37,21 +37,25 @@ const innerBlock = 512
 // enough elements to pay for it.
 func forEachTask(l Layout, body func(o, i0, i1 int)) {
 	perOuter := (l.Inner + innerBlock - 1) / innerBlock
-	tasks := l.Outer * perOuter
-	run := func(lo, hi int) {
+	splitRange(l.Outer*perOuter, l.Size(), func(lo, hi int) {
 		for t := lo; t < hi; t++ {
 			o, b := t/perOuter, t%perOuter
 			body(o, b*innerBlock, min((b+1)*innerBlock, l.Inner))
 		}
-	}
-	n := min(Workers(), tasks)
-	if n <= 1 || l.Size() < parallelMinWork {
-		run(0, tasks)
+	})
+}
+
+// splitRange calls run over [0, n) in one piece, or in one contiguous piece
+// per worker when work (elements read) is at least parallelMinWork.
+func splitRange(n, work int, run func(lo, hi int)) {
+	w := min(Workers(), n)
+	if w <= 1 || work < parallelMinWork {
+		run(0, n)
 		return
 	}
 	var wg sync.WaitGroup
-	for w := range n {
-		lo, hi := tasks*w/n, tasks*(w+1)/n
+	for k := range w {
+		lo, hi := n*k/w, n*(k+1)/w
 		wg.Go(func() { run(lo, hi) })
 	}
 	wg.Wait()

@@ -88,6 +88,27 @@ func scalarSums[T Float](xd, yd []T, ox, oy, sx, sy, n int) pairSums {
 // y, across workers for large calls (see forEachTask). Each call of body
 // is for a distinct slice, so bodies may write that slice's outputs.
 func forEachSlice[T Float](x, y View[T], body func(o, i int, s pairSums)) {
+	if x.Len == 0 {
+		// Nothing to read (and Data may be empty): every sum is 0.
+		for o := 0; o < x.Outer; o++ {
+			for i := 0; i < x.Inner; i++ {
+				body(o, i, pairSums{})
+			}
+		}
+		return
+	}
+	if x.Inner == 1 && x.unitRows() && y.unitRows() {
+		// Contiguous rows, the common case: straight to the kernel, without
+		// the per-slice view arithmetic, which costs as much as a short row.
+		n := x.Len
+		splitRange(x.Outer, x.Size(), func(o0, o1 int) {
+			for o := o0; o < o1; o++ {
+				xb, yb := o*x.OuterStride, o*y.OuterStride
+				body(o, 0, unitSums(x.Data[xb:xb+n], y.Data[yb:yb+n]))
+			}
+		})
+		return
+	}
 	forEachTask(x.Layout, func(o, i0, i1 int) {
 		if i1-i0 > 1 && acrossRows(x) && acrossRows(y) {
 			var sums [innerBlock]pairSums
@@ -109,19 +130,16 @@ func acrossRows[T Float](v View[T]) bool {
 	return v.InnerStride == 1 && v.LenStride != 0
 }
 
-// sumsAcross fills dst with the sums of slices (o, ·, i0+j): for each step
-// k along the axis it adds the contiguous runs x[o, k, i0:i1] and
-// y[o, k, i0:i1] into per-slice float64 accumulators, so memory is read
-// in order and once.
+// sumsAcross fills dst with the sums of slices (o, ·, i0+j), whose
+// elements lie in contiguous runs x[o, k, i0:i1] for each step k along the
+// axis: the kernel set sums them column by column in float64.
 func sumsAcross[T Float](x, y View[T], o, i0 int, dst []pairSums) {
 	var dot, xx, yy [innerBlock]float64
 	m := len(dst)
 	xb, yb := x.base(o, i0), y.base(o, i0)
-	for k := 0; k < x.Len; k++ {
-		xr := x.Data[xb+k*x.LenStride : xb+k*x.LenStride+m]
-		yr := y.Data[yb+k*y.LenStride : yb+k*y.LenStride+m]
-		accumulate(dot[:m], xx[:m], yy[:m], xr, yr)
-	}
+	xEnd := xb + (x.Len-1)*x.LenStride + m
+	yEnd := yb + (y.Len-1)*y.LenStride + m
+	columnSums(dot[:m], xx[:m], yy[:m], x.Data[xb:xEnd], y.Data[yb:yEnd], x.Len, x.LenStride, y.LenStride)
 	for j := range dst {
 		dst[j] = pairSums{dot: dot[j], xx: xx[j], yy: yy[j]}
 	}
