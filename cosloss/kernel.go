@@ -16,8 +16,8 @@ type kernelSet struct {
 	// comb writes dst[k] = s·a[k] − p·b[k].
 	comb32 func(dst, a, b []float32, s, p float32)
 	comb64 func(dst, a, b []float64, s, p float64)
-	// cols sums x·y, x², y² down n rows (stride apart) for each of the
-	// len(dot) neighbouring columns starting at x[0] and y[0].
+	// cols adds x·y, x², y² down n rows (stride apart) into the sums of
+	// the len(dot) neighbouring columns starting at x[0] and y[0].
 	cols32 func(dot, xx, yy []float64, x, y []float32, n, xStride, yStride int)
 	cols64 func(dot, xx, yy []float64, x, y []float64, n, xStride, yStride int)
 }
@@ -100,7 +100,8 @@ func combPortable[T Float](dst, a, b []T, s, p T) {
 	}
 }
 
-// columnSums sums x·y, x², y² down n rows for len(dot) neighbouring columns.
+// columnSums adds x·y, x², y² down n rows into the sums of len(dot)
+// neighbouring columns.
 func columnSums[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride int) {
 	switch xv := any(x).(type) {
 	case []float32:
@@ -115,9 +116,6 @@ func columnSums[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride in
 // colsPortable adds one row of the columns at a time, reading memory in order.
 func colsPortable[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride int) {
 	m := len(dot)
-	clear(dot)
-	clear(xx)
-	clear(yy)
 	for k := 0; k < n; k++ {
 		xr, yr := x[k*xStride:k*xStride+m], y[k*yStride:k*yStride+m]
 		for j, v := range xr {

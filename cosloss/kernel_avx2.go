@@ -93,39 +93,42 @@ func avx2Comb64(dst, a, b []float64, s, p float64) {
 	combPortable(dst[full:], a[full:], b[full:], s, p)
 }
 
-// avx2Cols32 keeps eight columns' sums in registers while it walks down
-// the rows, widening float32 to float64 so long axes stay exact.
+// avx2Cols32 adds n rows into eight columns' sums at a time: the rows
+// accumulate in float32 lanes held in registers (the caller passes groups
+// of a few rows, so rounding stays at float32's level for those few
+// additions), then widen into the float64 sums.
 func avx2Cols32(dot, xx, yy []float64, x, y []float32, n, xStride, yStride int) {
 	m := len(dot)
 	full := m &^ 7
 	for j := 0; j < full; j += 8 {
-		var d0, d1, a0, a1, b0, b1 archsimd.Float64x4
+		var d, a, b archsimd.Float32x8
 		for k := 0; k < n; k++ {
 			xv := archsimd.LoadFloat32x8Slice(x[k*xStride+j:])
 			yv := archsimd.LoadFloat32x8Slice(y[k*yStride+j:])
-			x0, x1 := xv.GetLo().ConvertToFloat64(), xv.GetHi().ConvertToFloat64()
-			y0, y1 := yv.GetLo().ConvertToFloat64(), yv.GetHi().ConvertToFloat64()
-			d0, d1 = x0.MulAdd(y0, d0), x1.MulAdd(y1, d1)
-			a0, a1 = x0.MulAdd(x0, a0), x1.MulAdd(x1, a1)
-			b0, b1 = y0.MulAdd(y0, b0), y1.MulAdd(y1, b1)
+			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
 		}
-		d0.StoreSlice(dot[j:])
-		d1.StoreSlice(dot[j+4:])
-		a0.StoreSlice(xx[j:])
-		a1.StoreSlice(xx[j+4:])
-		b0.StoreSlice(yy[j:])
-		b1.StoreSlice(yy[j+4:])
+		addWidened(dot[j:], d)
+		addWidened(xx[j:], a)
+		addWidened(yy[j:], b)
 	}
 	if full < m {
 		colsPortable(dot[full:], xx[full:], yy[full:], x[full:], y[full:], n, xStride, yStride)
 	}
 }
 
+// addWidened adds the eight lanes of v, as float64, into sums[0:8].
+func addWidened(sums []float64, v archsimd.Float32x8) {
+	lo := archsimd.LoadFloat64x4Slice(sums).Add(v.GetLo().ConvertToFloat64())
+	hi := archsimd.LoadFloat64x4Slice(sums[4:]).Add(v.GetHi().ConvertToFloat64())
+	lo.StoreSlice(sums)
+	hi.StoreSlice(sums[4:])
+}
+
 func avx2Cols64(dot, xx, yy []float64, x, y []float64, n, xStride, yStride int) {
 	m := len(dot)
 	full := m &^ 7
 	for j := 0; j < full; j += 8 {
-		var d0, d1, a0, a1, b0, b1 archsimd.Float64x4
+		d0, d1, a0, a1, b0, b1 := loadAcc(dot, xx, yy, j)
 		for k := 0; k < n; k++ {
 			x0, x1 := archsimd.LoadFloat64x4Slice(x[k*xStride+j:]), archsimd.LoadFloat64x4Slice(x[k*xStride+j+4:])
 			y0, y1 := archsimd.LoadFloat64x4Slice(y[k*yStride+j:]), archsimd.LoadFloat64x4Slice(y[k*yStride+j+4:])
@@ -143,4 +146,11 @@ func avx2Cols64(dot, xx, yy []float64, x, y []float64, n, xStride, yStride int) 
 	if full < m {
 		colsPortable(dot[full:], xx[full:], yy[full:], x[full:], y[full:], n, xStride, yStride)
 	}
+}
+
+// loadAcc loads eight columns' running sums from position j.
+func loadAcc(dot, xx, yy []float64, j int) (d0, d1, a0, a1, b0, b1 archsimd.Float64x4) {
+	return archsimd.LoadFloat64x4Slice(dot[j:]), archsimd.LoadFloat64x4Slice(dot[j+4:]),
+		archsimd.LoadFloat64x4Slice(xx[j:]), archsimd.LoadFloat64x4Slice(xx[j+4:]),
+		archsimd.LoadFloat64x4Slice(yy[j:]), archsimd.LoadFloat64x4Slice(yy[j+4:])
 }

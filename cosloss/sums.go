@@ -136,10 +136,15 @@ func acrossRows[T Float](v View[T]) bool {
 func sumsAcross[T Float](x, y View[T], o, i0 int, dst []pairSums) {
 	var dot, xx, yy [innerBlock]float64
 	m := len(dst)
-	xb, yb := x.base(o, i0), y.base(o, i0)
-	xEnd := xb + (x.Len-1)*x.LenStride + m
-	yEnd := yb + (y.Len-1)*y.LenStride + m
-	columnSums(dot[:m], xx[:m], yy[:m], x.Data[xb:xEnd], y.Data[yb:yEnd], x.Len, x.LenStride, y.LenStride)
+	// Rows go in groups: a group's runs stay in cache while the kernel
+	// walks down them column by column, and memory is still read in order.
+	const rowGroup = 16
+	for k0 := 0; k0 < x.Len; k0 += rowGroup {
+		n := min(rowGroup, x.Len-k0)
+		xb, yb := x.base(o, i0)+k0*x.LenStride, y.base(o, i0)+k0*y.LenStride
+		xEnd, yEnd := xb+(n-1)*x.LenStride+m, yb+(n-1)*y.LenStride+m
+		columnSums(dot[:m], xx[:m], yy[:m], x.Data[xb:xEnd], y.Data[yb:yEnd], n, x.LenStride, y.LenStride)
+	}
 	for j := range dst {
 		dst[j] = pairSums{dot: dot[j], xx: xx[j], yy: yy[j]}
 	}
