@@ -37,6 +37,9 @@ func CosineGrad[T Float](x, y View[T], form Form, upstream, value, dx, dy []T, e
 		c := finishCosine(x, y, o, i, &s, eps)
 		j := o*x.Inner + i
 		value[j] = T(form.apply(float64(T(c))))
+		if x.Len == 0 {
+			return // no elements, so no gradients to write
+		}
 		g := float64(upstream[j]) * form.derivative(c)
 		ix, iy := invNorm(s.xx, eps), invNorm(s.yy, eps)
 		// d c / d x = ix·iy·(y − [Σx² ≥ ε]·ix²·dot·x), and symmetrically for y.

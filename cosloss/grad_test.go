@@ -173,3 +173,15 @@ func assertClose(t *testing.T, what string, got, want []float64, rel float64) {
 		}
 	}
 }
+
+func TestCosineGradEmptyAxis(t *testing.T) {
+	// Shape (2, 0): Data is empty and nothing is written but the values.
+	v := View[float64]{Layout: Layout{2, 0, 1}, OuterStride: 3, LenStride: 1}
+	value := make([]float64, 2)
+	if err := CosineGrad(v, v, OneMinusCos, []float64{1, 1}, value, []float64{}, []float64{}, DefaultEpsilon); err != nil {
+		t.Fatal(err)
+	}
+	if value[0] != 1 || value[1] != 1 {
+		t.Errorf("values %v, want [1 1]", value)
+	}
+}
