@@ -9,7 +9,7 @@ import inspect
 import numpy as np
 
 from cosloss import _core, _keras, _ops, keras, losses, nn, seed, tf115
-from cosloss._arrays import convert, normalize_axis, require_float
+from cosloss._arrays import convert
 from cosloss._weights import (compute_weighted_loss_v1, compute_weighted_loss_v1_grad,
                               upstream_for)
 
@@ -68,25 +68,19 @@ def _cosine_rule(fn, a, upstream):
 
 
 def _l2_normalize_rule(fn, a, upstream):
-    value = nn.l2_normalize(**a)  # validates every argument
-    x = convert(a["x"], "x")
-    axis = a["axis"] if a["dim"] is None else a["dim"]
-    axes = tuple(range(x.ndim)) if axis is None else tuple(sorted(
-        normalize_axis(ax, x.ndim) for ax in (axis if isinstance(axis, (list, tuple)) else [axis])))
+    x, axes = nn._prepare(a["x"], a["axis"], a["dim"])
     g = upstream_for(upstream, x.shape, x.dtype)
     value, dx = _ops.l2_normalize_grad(x, axes, a["epsilon"], g)
     return value, (dx,)
 
 
 def _cosine_distance_rule(fn, a, upstream):
-    fn(**a)  # validates every argument, as the forward call would
-    labels = convert(a["labels"], "labels")
-    predictions = convert(a["predictions"], "predictions")
-    axis = normalize_axis(a["axis"] if a["dim"] is None else a["dim"], labels.ndim)
-    l32, p32 = labels.astype(np.float32), predictions.astype(np.float32)
+    labels, predictions, axis = losses._prepare_cosine_distance(
+        a["labels"], a["predictions"], a["axis"], a["dim"], a["reduction"])
     loss_shape = labels.shape[:axis] + (1,) + labels.shape[axis + 1:]
     per_loss = compute_weighted_loss_v1_grad(loss_shape, a["weights"], a["reduction"], upstream)
-    distances, dl, dp = _ops.cosine_distance_grad(l32, p32, axis, per_loss)
+    distances, dl, dp = _ops.cosine_distance_grad(labels.astype(np.float32), predictions.astype(np.float32),
+                                                  axis, per_loss)
     value = compute_weighted_loss_v1(distances, a["weights"], a["reduction"])
     return value, (dl.astype(_grad_dtype(labels)), dp.astype(_grad_dtype(predictions)))
 

@@ -38,17 +38,18 @@ def _broadcast_input(a: np.ndarray, axis: int, shape: tuple, work: np.dtype) -> 
 def cosine(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple,
            epsilon: float = 1e-12) -> np.ndarray:
     """form(cos(x, y)) along axis of the broadcast shape, axis removed."""
-    dtype = x.dtype
-    work = compute_dtype(dtype)
-    xb = _broadcast_input(x, axis, shape, work)
-    yb = _broadcast_input(y, axis, shape, work)
-    out_shape = shape[:axis] + shape[axis + 1:]
-    out = np.empty(out_shape, dtype=work)
+    dtype, work = x.dtype, compute_dtype(x.dtype)
+    out = np.empty(shape[:axis] + shape[axis + 1:], dtype=work)
     if out.size:
-        x3, xs = view3(xb, axis)
-        y3, ys = view3(yb, axis)
-        _core.cosine(x3, xs, y3, ys, form, out, _eps_for(dtype, epsilon))
+        _core.cosine(*_pair_views(x, y, axis, shape, work), form, out, _eps_for(dtype, epsilon))
     return out.astype(dtype, copy=False)
+
+
+def _pair_views(x, y, axis, shape, work):
+    """(x3, x strides, y3, y strides): both inputs broadcast to shape, as Go reads them."""
+    x3, xs = view3(_broadcast_input(x, axis, shape, work), axis)
+    y3, ys = view3(_broadcast_input(y, axis, shape, work), axis)
+    return x3, xs, y3, ys
 
 
 def cosine_distance(labels: np.ndarray, predictions: np.ndarray, axis: int) -> np.ndarray:
@@ -56,9 +57,7 @@ def cosine_distance(labels: np.ndarray, predictions: np.ndarray, axis: int) -> n
     shape = labels.shape
     out = np.empty(shape[:axis] + (1,) + shape[axis + 1:], dtype=np.float32)
     if out.size:
-        x3, xs = view3(labels, axis)
-        y3, ys = view3(predictions, axis)
-        _core.cosine_distance(x3, xs, y3, ys, out)
+        _core.cosine_distance(*_pair_views(labels, predictions, axis, shape, labels.dtype), out)
     return out
 
 
@@ -124,19 +123,12 @@ def cosine_grad(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple
                 upstream: np.ndarray, epsilon: float = 1e-12):
     """(form(cos), d/dx, d/dy) over the broadcast shape; upstream has the value's shape."""
     dtype, work = x.dtype, compute_dtype(x.dtype)
-    xb = _broadcast_input(x, axis, shape, work)
-    yb = _broadcast_input(y, axis, shape, work)
     value = np.empty(shape[:axis] + shape[axis + 1:], dtype=work)
     dx, dy = np.empty(shape, dtype=work), np.empty(shape, dtype=work)
-    if dx.size:
-        x3, xs = view3(xb, axis)
-        y3, ys = view3(yb, axis)
+    if value.size:
         g = np.ascontiguousarray(np.broadcast_to(upstream, value.shape), dtype=work)
-        _core.cosine_grad(x3, xs, y3, ys, form, g, value, dx, dy, _eps_for(dtype, epsilon))
-    elif value.size:  # a zero-length axis: the value is form(0), the gradients empty
-        x3, xs = view3(xb, axis)
-        y3, ys = view3(yb, axis)
-        _core.cosine(x3, xs, y3, ys, form, value, _eps_for(dtype, epsilon))
+        _core.cosine_grad(*_pair_views(x, y, axis, shape, work), form, g, value, dx, dy,
+                          _eps_for(dtype, epsilon))
     return (value.astype(dtype, copy=False), unbroadcast(dx, x.shape).astype(dtype, copy=False),
             unbroadcast(dy, y.shape).astype(dtype, copy=False))
 
@@ -148,10 +140,9 @@ def cosine_distance_grad(labels: np.ndarray, predictions: np.ndarray, axis: int,
     value = np.empty(shape[:axis] + (1,) + shape[axis + 1:], dtype=np.float32)
     dl, dp = np.empty(shape, np.float32), np.empty(shape, np.float32)
     if value.size:
-        x3, xs = view3(labels, axis)
-        y3, ys = view3(predictions, axis)
         g = np.ascontiguousarray(np.broadcast_to(upstream, value.shape), dtype=np.float32)
-        _core.cosine_distance_grad(x3, xs, y3, ys, g, value, dl, dp)
+        _core.cosine_distance_grad(*_pair_views(labels, predictions, axis, shape, labels.dtype),
+                                   g, value, dl, dp)
     return value, dl, dp
 
 

@@ -107,13 +107,22 @@ def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None,
         >>> cosloss.losses.cosine_distance([[0.6, 0.8]], [[0.8, 0.6]], axis=1)
         np.float32(0.03999996)
     """
+    labels, predictions, axis = _prepare_cosine_distance(labels, predictions, axis, dim, reduction)
+    losses = _ops.cosine_distance(labels.astype(np.float32, copy=False),
+                                  predictions.astype(np.float32, copy=False), axis)
+    return compute_weighted_loss_v1(losses, weights, reduction)
+
+
+def _prepare_cosine_distance(labels, predictions, axis, dim, reduction):
+    """(labels, predictions, axis) as arrays of one shape and a valid axis, after TF's checks.
+
+    The arrays keep their dtypes (callers cast to float32, as TF does).
+    """
     axis = _check_cosine_distance_args(labels, predictions, axis, dim, reduction)
-    labels = convert(labels, "labels").astype(np.float32, copy=False)
-    predictions = convert(predictions, "predictions").astype(np.float32, copy=False)
+    labels = convert(labels, "labels")
+    predictions = convert(predictions, "predictions")
     if labels.shape != predictions.shape:
         raise ValueError(f"Shapes {predictions.shape} and {labels.shape} are incompatible "
                          f"(predictions has shape {predictions.shape}, labels {labels.shape}; "
                          f"cosine_distance does not broadcast)")
-    axis = normalize_axis(axis, labels.ndim)
-    losses = _ops.cosine_distance(labels, predictions, axis)
-    return compute_weighted_loss_v1(losses, weights, reduction)
+    return labels, predictions, normalize_axis(axis, labels.ndim)

@@ -40,14 +40,19 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
         >>> cosloss.nn.l2_normalize([3., 4.])
         array([0.6, 0.8], dtype=float32)
     """
+    x, axes = _prepare(x, axis, dim)
+    return _ops.l2_normalize(x, axes, epsilon)
+
+
+def _prepare(x, axis, dim):
+    """(x as a float array, the sorted non-negative axes), after TF's checks."""
     axis = _lookup_axis(axis, dim)
     x = convert(x, "x")
     require_float(x, "x", "l2_normalize")
     if axis is None:
-        axes = tuple(range(x.ndim))
-    else:
-        listed = list(axis) if isinstance(axis, (list, tuple)) else [axis]
-        axes = tuple(sorted(normalize_axis(a, x.ndim) for a in listed))
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"axis {axis!r} repeats an axis of x (shape {x.shape})")
-    return _ops.l2_normalize(x, axes, epsilon)
+        return x, tuple(range(x.ndim))
+    listed = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+    axes = tuple(sorted(normalize_axis(a, x.ndim) for a in listed))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"axis {axis!r} repeats an axis of x (shape {x.shape})")
+    return x, axes
