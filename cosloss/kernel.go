@@ -103,6 +103,9 @@ func combPortable[T Float](dst, a, b []T, s, p T) {
 // columnSums adds x·y, x², y² down n rows into the sums of len(dot)
 // neighbouring columns.
 func columnSums[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride int) {
+	if n == 0 {
+		return // no rows to add, and x, y may be empty
+	}
 	switch xv := any(x).(type) {
 	case []float32:
 		active.cols32(dot, xx, yy, xv, any(y).([]float32), n, xStride, yStride)
