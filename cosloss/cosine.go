@@ -3,6 +3,7 @@ package cosloss
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // Form selects what is computed from the cosine c of each slice.
@@ -50,11 +51,51 @@ func Cosine[T Float](x, y View[T], form Form, out []T, eps T) error {
 	if !form.valid() {
 		return fmt.Errorf("form: unknown form %d", form)
 	}
-	forEachSlice(x, y, func(o, i int, s pairSums) {
-		c := finishCosine(x, y, o, i, &s, eps)
-		out[o*x.Inner+i] = T(form.apply(float64(T(c))))
+	if x.Len == 0 || (x.Len > 1 && (x.LenStride == 0 || y.LenStride == 0)) {
+		// Empty, or broadcast along the axis: finishCosine's special cases.
+		forEachSlice(x, y, func(o, i int, s pairSums) {
+			c := finishCosine(x, y, o, i, &s, eps)
+			out[o*x.Inner+i] = T(form.apply(float64(T(c))))
+		})
+		return nil
+	}
+	forEachBlock(x, y, func(first int, dot, xx, yy []float64) {
+		dst := out[first : first+len(dot)]
+		if !ordinarySums[T](xx, yy) {
+			for j := range dst {
+				c := cosine[T](pairSums{dot: dot[j], xx: xx[j], yy: yy[j]}, eps)
+				dst[j] = T(form.apply(float64(T(c))))
+			}
+			return
+		}
+		active.cosines(dot, xx, yy, float64(eps))
+		for j, c := range dot {
+			dst[j] = T(form.apply(float64(T(c))))
+		}
 	})
 	return nil
+}
+
+// ordinarySums reports whether every Σx² and Σy² of a block is finite and
+// small enough that cosine's overflow cases cannot arise, so the kernel
+// set's plain formula gives cosine's result.
+func ordinarySums[T Float](xx, yy []float64) bool {
+	limit := cosineSumLimit[T]()
+	ok := true
+	for j := range xx {
+		// Written so that NaN fails too.
+		ok = ok && xx[j] <= limit && yy[j] <= limit
+	}
+	return ok
+}
+
+// cosineSumLimit bounds the sums of squares ordinarySums accepts: below
+// it neither sum overflows T and their product stays below MaxFloat64.
+func cosineSumLimit[T Float]() float64 {
+	if unsafe.Sizeof(T(0)) == 4 {
+		return math.MaxFloat32
+	}
+	return 1e150
 }
 
 // finishCosine turns the sums of slice (o, ·, i) into its cosine. An empty

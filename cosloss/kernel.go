@@ -2,6 +2,7 @@ package cosloss
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -20,11 +21,15 @@ type kernelSet struct {
 	// the len(dot) neighbouring columns starting at x[0] and y[0].
 	cols32 func(dot, xx, yy []float64, x, y []float32, n, xStride, yStride int)
 	cols64 func(dot, xx, yy []float64, x, y []float64, n, xStride, yStride int)
+	// cosines overwrites dot[j] with dot[j] / √(max(xx[j], ε)·max(yy[j], ε)),
+	// for sums that are finite and at most cosineSumLimit.
+	cosines func(dot, xx, yy []float64, eps float64)
 }
 
 var (
 	kernelSets = []kernelSet{{"portable", gonumSums[float32], gonumSums[float64],
-		combPortable[float32], combPortable[float64], colsPortable[float32], colsPortable[float64]}}
+		combPortable[float32], combPortable[float64], colsPortable[float32], colsPortable[float64],
+		cosinesPortable}}
 	active = kernelSets[0]
 )
 
@@ -127,5 +132,12 @@ func colsPortable[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride 
 			xx[j] += a * a
 			yy[j] += b * b
 		}
+	}
+}
+
+func cosinesPortable(dot, xx, yy []float64, eps float64) {
+	xx, yy = xx[:len(dot)], yy[:len(dot)]
+	for j, d := range dot {
+		dot[j] = d / math.Sqrt(max(xx[j], eps)*max(yy[j], eps))
 	}
 }

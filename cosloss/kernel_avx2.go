@@ -17,7 +17,7 @@ import (
 
 func init() {
 	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
-		registerKernel(kernelSet{"avx2", avx2Sums32, avx2Sums64, avx2Comb32, avx2Comb64, avx2Cols32, avx2Cols64})
+		registerKernel(kernelSet{"avx2", avx2Sums32, avx2Sums64, avx2Comb32, avx2Comb64, avx2Cols32, avx2Cols64, avx2Cosines})
 	}
 }
 
@@ -93,10 +93,11 @@ func avx2Sums64(x, y []float64) pairSums {
 	return s
 }
 
+// lanes64 adds the four lanes in registers: storing the vector and
+// reloading its lanes stalls on store forwarding.
 func lanes64(v archsimd.Float64x4) float64 {
-	var a [4]float64
-	v.Store(&a)
-	return a[0] + a[1] + a[2] + a[3]
+	h := v.GetLo().Add(v.GetHi())
+	return h.GetElem(0) + h.GetElem(1)
 }
 
 func avx2Comb32(dst, a, b []float32, s, p float32) {
@@ -237,4 +238,20 @@ func avx2Cols64(dot, xx, yy []float64, x, y []float64, n, xStride, yStride int) 
 	if j < m {
 		colsPortable(dot[j:], xx[j:], yy[j:], x[j:], y[j:], n, xStride, yStride)
 	}
+}
+
+// avx2Cosines finishes four slices at a time: their square roots and
+// divisions overlap, where one slice at a time waits on each in turn. The
+// operations are IEEE's, so results equal cosinesPortable's bit for bit.
+func avx2Cosines(dot, xx, yy []float64, eps float64) {
+	n := len(dot)
+	xx, yy = xx[:n], yy[:n]
+	full := n &^ 3
+	pd, pa, pb := base(dot), base(xx), base(yy)
+	e := archsimd.BroadcastFloat64x4(eps)
+	for j := 0; j < full; j += 4 {
+		p := load64(pa, j).Max(e).Mul(load64(pb, j).Max(e))
+		store64(pd, j, load64(pd, j).Div(p.Sqrt()))
+	}
+	cosinesPortable(dot[full:], xx[full:], yy[full:], eps)
 }

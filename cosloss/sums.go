@@ -1,6 +1,10 @@
 package cosloss
 
-import "gonum.org/v1/gonum/blas/gonum"
+import (
+	"sync"
+
+	"gonum.org/v1/gonum/blas/gonum"
+)
 
 // blas is gonum's pure-Go BLAS with amd64 assembly for the dot products.
 var blas gonum.Implementation
@@ -84,16 +88,37 @@ func scalarSums[T Float](xd, yd []T, ox, oy, sx, sy, n int) pairSums {
 	return s
 }
 
-// forEachSlice calls body with the sums of every slice (o, ·, i) of x and
-// y, across workers for large calls (see forEachTask). Each call of body
-// is for a distinct slice, so bodies may write that slice's outputs.
-func forEachSlice[T Float](x, y View[T], body func(o, i int, s pairSums)) {
+// sumsBlock holds the sums of up to innerBlock consecutive slices, one
+// array per sum so the kernel set can finish them a vector at a time.
+type sumsBlock struct {
+	dot, xx, yy [innerBlock]float64
+}
+
+// blockPool recycles sumsBlocks. A block handed to a body escapes to the
+// heap, and allocating one per call would cost more than a short row's
+// arithmetic.
+var blockPool = sync.Pool{New: func() any { return new(sumsBlock) }}
+
+// rowBlock is how many contiguous rows are gathered into one block: their
+// square roots and divisions then run together, as vectors.
+const rowBlock = 64
+
+// forEachBlock calls body with the sums of consecutive slices, numbered as
+// outputs are (slice (o, i) is o*Inner + i): dot[j], xx[j] and yy[j]
+// belong to slice first+j. Large calls run across workers (splitRange,
+// forEachTask); each slice is in exactly one block, so bodies may write
+// their slices' outputs, and may overwrite the block.
+func forEachBlock[T Float](x, y View[T], body func(first int, dot, xx, yy []float64)) {
 	if x.Len == 0 {
 		// Nothing to read (and Data may be empty): every sum is 0.
-		for o := 0; o < x.Outer; o++ {
-			for i := 0; i < x.Inner; i++ {
-				body(o, i, pairSums{})
-			}
+		b := blockPool.Get().(*sumsBlock)
+		defer blockPool.Put(b)
+		for first := 0; first < x.Slices(); first += innerBlock {
+			m := min(innerBlock, x.Slices()-first)
+			clear(b.dot[:m])
+			clear(b.xx[:m])
+			clear(b.yy[:m])
+			body(first, b.dot[:m], b.xx[:m], b.yy[:m])
 		}
 		return
 	}
@@ -102,24 +127,47 @@ func forEachSlice[T Float](x, y View[T], body func(o, i int, s pairSums)) {
 		// the per-slice view arithmetic, which costs as much as a short row.
 		n := x.Len
 		splitRange(x.Outer, x.Size(), func(o0, o1 int) {
-			for o := o0; o < o1; o++ {
-				xb, yb := o*x.OuterStride, o*y.OuterStride
-				body(o, 0, unitSums(x.Data[xb:xb+n], y.Data[yb:yb+n]))
+			b := blockPool.Get().(*sumsBlock)
+			defer blockPool.Put(b)
+			for first := o0; first < o1; first += rowBlock {
+				m := min(rowBlock, o1-first)
+				for j := range m {
+					xb, yb := (first+j)*x.OuterStride, (first+j)*y.OuterStride
+					s := unitSums(x.Data[xb:xb+n], y.Data[yb:yb+n])
+					b.dot[j], b.xx[j], b.yy[j] = s.dot, s.xx, s.yy
+				}
+				body(first, b.dot[:m], b.xx[:m], b.yy[:m])
 			}
 		})
 		return
 	}
 	forEachTask(x.Layout, func(o, i0, i1 int) {
-		if i1-i0 > 1 && acrossRows(x) && acrossRows(y) {
-			var sums [innerBlock]pairSums
-			sumsAcross(x, y, o, i0, sums[:i1-i0])
-			for j, s := range sums[:i1-i0] {
-				body(o, i0+j, s)
+		b := blockPool.Get().(*sumsBlock)
+		defer blockPool.Put(b)
+		m := i1 - i0
+		dot, xx, yy := b.dot[:m], b.xx[:m], b.yy[:m]
+		if m > 1 && acrossRows(x) && acrossRows(y) {
+			sumsAcross(x, y, o, i0, dot, xx, yy)
+		} else {
+			for j := range m {
+				s := sliceSums(x, y, o, i0+j)
+				dot[j], xx[j], yy[j] = s.dot, s.xx, s.yy
 			}
-			return
 		}
-		for i := i0; i < i1; i++ {
-			body(o, i, sliceSums(x, y, o, i))
+		body(o*x.Inner+i0, dot, xx, yy)
+	})
+}
+
+// forEachSlice is forEachBlock for bodies that take one slice at a time,
+// by its (o, i).
+func forEachSlice[T Float](x, y View[T], body func(o, i int, s pairSums)) {
+	forEachBlock(x, y, func(first int, dot, xx, yy []float64) {
+		o, i := first/x.Inner, first%x.Inner
+		for j := range dot {
+			body(o, i, pairSums{dot: dot[j], xx: xx[j], yy: yy[j]})
+			if i++; i == x.Inner {
+				o, i = o+1, 0
+			}
 		}
 	})
 }
@@ -130,12 +178,14 @@ func acrossRows[T Float](v View[T]) bool {
 	return v.InnerStride == 1 && v.LenStride != 0
 }
 
-// sumsAcross fills dst with the sums of slices (o, ·, i0+j), whose
-// elements lie in contiguous runs x[o, k, i0:i1] for each step k along the
-// axis: the kernel set sums them column by column in float64.
-func sumsAcross[T Float](x, y View[T], o, i0 int, dst []pairSums) {
-	var dot, xx, yy [innerBlock]float64
-	m := len(dst)
+// sumsAcross writes the sums of slices (o, ·, i0+j) into dot[j], xx[j],
+// yy[j]. Their elements lie in contiguous runs x[o, k, i0:i0+m] for each
+// step k along the axis, which the kernel set sums column by column.
+func sumsAcross[T Float](x, y View[T], o, i0 int, dot, xx, yy []float64) {
+	m := len(dot)
+	clear(dot)
+	clear(xx)
+	clear(yy)
 	// Rows go in groups: a group's runs stay in cache while the kernel
 	// walks down them column by column, and memory is still read in order.
 	const rowGroup = 16
@@ -143,9 +193,6 @@ func sumsAcross[T Float](x, y View[T], o, i0 int, dst []pairSums) {
 		n := min(rowGroup, x.Len-k0)
 		xb, yb := x.base(o, i0)+k0*x.LenStride, y.base(o, i0)+k0*y.LenStride
 		xEnd, yEnd := xb+(n-1)*x.LenStride+m, yb+(n-1)*y.LenStride+m
-		columnSums(dot[:m], xx[:m], yy[:m], x.Data[xb:xEnd], y.Data[yb:yEnd], n, x.LenStride, y.LenStride)
-	}
-	for j := range dst {
-		dst[j] = pairSums{dot: dot[j], xx: xx[j], yy: yy[j]}
+		columnSums(dot, xx, yy, x.Data[xb:xEnd], y.Data[yb:yEnd], n, x.LenStride, y.LenStride)
 	}
 }
