@@ -43,6 +43,13 @@ func Cosine(dtype, form int, x, y, out uintptr, outer, n, inner,
 	return badDtype(dtype)
 }
 
+// CosineContiguous is Cosine for two C-ordered arrays of one layout, whose
+// strides follow from it. It exists for small calls: gopy parses each
+// argument, about 40 ns apiece, and this form has six fewer.
+func CosineContiguous(dtype, form int, x, y, out uintptr, outer, n, inner int, eps float64) error {
+	return Cosine(dtype, form, x, y, out, outer, n, inner, n*inner, inner, 1, n*inner, inner, 1, eps)
+}
+
 // CosineDistance writes 1 − Σx·y along the Len axis into out (no
 // normalization, as TF1's cosine_distance).
 func CosineDistance(dtype int, x, y, out uintptr, outer, n, inner,

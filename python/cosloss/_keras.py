@@ -51,23 +51,10 @@ def prepare(y_true, y_pred, axis):
     return y_true, y_pred, normalize_axis(axis, len(shape)), shape
 
 
-_FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_EPSILON = {dt: float(dt.type(1e-12)) for dt in _FAST_DTYPES}
-
-
 def cosine(y_true, y_pred, axis, form: int) -> np.ndarray:
     """form(cos) of y_true and y_pred along axis, with TensorFlow's checks."""
-    if (type(y_true) is np.ndarray and type(y_pred) is np.ndarray and type(axis) is int
-            and y_true.dtype == y_pred.dtype and y_true.dtype in _FAST_DTYPES
-            and y_true.shape == y_pred.shape and -y_true.ndim <= axis < y_true.ndim
-            and y_true.size and y_true.flags.c_contiguous and y_pred.flags.c_contiguous
-            and y_true.flags.aligned and y_pred.flags.aligned):
-        # The common case, checked without converting or broadcasting:
-        # two arrays of one float dtype and shape in C order.
-        axis %= y_true.ndim
-        shape = y_true.shape
-        out = np.empty(shape[:axis] + shape[axis + 1:], dtype=y_true.dtype)
-        _core.cosine_contiguous(y_true, y_pred, axis, form, out, _EPSILON[y_true.dtype])
+    out = _core.cosine_fast(y_true, y_pred, axis, form)
+    if out is not None:
         return out
     y_true, y_pred, axis, shape = prepare(y_true, y_pred, axis)
     return _ops.cosine(y_true, y_pred, axis, form, shape)
