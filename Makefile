@@ -6,13 +6,13 @@ PYTHON ?= python3
 GO ?= go
 PIP := $(PYTHON) -m pip
 
-.PHONY: install demo test gotest pytest fuzz bench develop clean
+.PHONY: install demo test gotest pytest wheel figures fuzz bench develop clean
 
 # Build the Go extension with gopy and install cosloss with its test dependencies,
 # TensorFlow included: the parity tests need it (in CI, CI=true makes them fail
-# rather than skip when it is missing).
+# rather than skip when it is missing), and what the notebook's test runs it with.
 install:
-	$(PIP) install --quiet ".[test,tf]"
+	$(PIP) install --quiet ".[test,tf,notebook]"
 
 demo: install
 	cd /tmp && $(PYTHON) -m cosloss
@@ -34,6 +34,19 @@ pytest:
 	COSLOSS_KERNEL=portable $(PYTHON) -m pytest -q -p no:cacheprovider \
 		tests/test_vectors.py tests/test_properties.py tests/test_gradients.py
 
+# A wheel for this platform and Python (cp3XX-cp3XX-linux_x86_64: it carries the
+# compiled extension) in dist/; installing it needs neither Go nor a compiler.
+# setuptools reuses build/ and would pack modules left there by an older tree.
+wheel:
+	rm -rf build/lib build/bdist.*
+	$(PIP) wheel --quiet --no-deps -w dist .
+
+# Re-draw the quickstart notebook's figures into docs/. jupyter execute saves
+# nothing without --inplace, so the committed notebook stays without outputs.
+# The path must be absolute: the kernel runs in examples/.
+figures: install
+	COSLOSS_FIGURES_DIR=$(CURDIR)/docs $(PYTHON) -m jupyter execute --timeout=300 examples/quickstart.ipynb
+
 # A short run of each Go fuzz target.
 fuzz:
 	GOEXPERIMENT=simd $(GO) test -run XXX -fuzz FuzzCosine -fuzztime 30s ./cosloss
@@ -48,7 +61,7 @@ bench: install
 # Build the extension into python/cosloss/_gocore for in-place work:
 # PYTHONPATH=python python -m pytest tests
 develop:
-	$(PIP) install --quiet "pybindgen==0.22.1" "numpy>=2.1,<3" "pytest>=8,<10" "hypothesis>=6.100,<7"
+	$(PIP) install --quiet "setuptools>=77,<81" "pybindgen==0.22.1" "numpy>=2.1,<3" "pytest>=8,<10" "hypothesis>=6.100,<7"
 	$(PYTHON) setup.py --quiet build_gopy
 
 clean:

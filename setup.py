@@ -88,6 +88,9 @@ class BinaryDistribution(Distribution):
 setup(
     package_dir={"": "python"},
     packages=find_packages("python", exclude=["cosloss._gocore"]),
+    # PEP 561: type checkers read cosloss's annotations only when this marker
+    # is installed beside it; setuptools packs no non-Python file unless named.
+    package_data={"cosloss": ["py.typed"]},
     cmdclass={"build_py": BuildPyWithGo, "build_gopy": BuildGopy},
     distclass=BinaryDistribution,
 )

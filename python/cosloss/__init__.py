@@ -15,7 +15,7 @@ from cosloss.seed import (cosine_similarity_loss, cosine_similarity_loss_v2,
                           cosine_similarity_loss_v3, negative_cosine_loss, one_minus_cosine_loss,
                           squared_one_minus_cosine_loss)
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the only copy: pyproject.toml reads it at build time
 
 __all__ = ["nn", "losses", "keras", "tf115", "value_and_grad", "set_workers", "workers", "cosine_similarity_loss", "cosine_similarity_loss_v2",
            "cosine_similarity_loss_v3", "negative_cosine_loss", "one_minus_cosine_loss",
