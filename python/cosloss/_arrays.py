@@ -6,15 +6,18 @@ their dtype. Nothing here copies an input unless its memory layout cannot be
 described to Go as outer × axis × inner with non-negative strides.
 """
 
+from __future__ import annotations
+
 import math
 from numbers import Number
+from typing import Any
 
 import numpy as np
 
 FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 
-def convert(value, name: str) -> np.ndarray:
+def convert(value: Any, name: str) -> np.ndarray:
     """An ndarray for value, typed as TensorFlow would type it."""
     if value is None:
         raise ValueError(f"{name} must not be None.")
@@ -36,7 +39,7 @@ def convert(value, name: str) -> np.ndarray:
     return arr
 
 
-def _python_to_array(value, name):
+def _python_to_array(value: Any, name: str) -> np.ndarray:
     try:
         arr = np.asarray(value)
     except ValueError as err:  # ragged nested lists
@@ -56,13 +59,13 @@ def require_float(arr: np.ndarray, name: str, op: str) -> None:
                         f"to a float dtype first.")
 
 
-def require_same_dtype(a, a_name, b, b_name) -> None:
+def require_same_dtype(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:
     if a.dtype != b.dtype:
         raise TypeError(f"{a_name} has dtype {a.dtype} but {b_name} has dtype {b.dtype}; "
                         f"TensorFlow's Mul rejects mixed dtypes. Cast one of them.")
 
 
-def normalize_axis(axis, ndim: int, name: str = "axis") -> int:
+def normalize_axis(axis: Any, ndim: int, name: str = "axis") -> int:
     """A non-negative axis, or ValueError naming the argument."""
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {axis!r} of type {type(axis).__name__}")
@@ -72,7 +75,8 @@ def normalize_axis(axis, ndim: int, name: str = "axis") -> int:
     return int(axis) % ndim
 
 
-def broadcast_shape(a, a_name, b, b_name) -> tuple:
+def broadcast_shape(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str,
+                    ) -> tuple[int, ...]:
     try:
         return np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
@@ -85,7 +89,7 @@ def compute_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(np.float32) if dtype == np.float16 else dtype
 
 
-def view3(arr: np.ndarray, axis: int):
+def view3(arr: np.ndarray, axis: int) -> tuple[np.ndarray, tuple[int, ...]]:
     """arr as an outer × len × inner view reduced along axis, and its strides.
 
     Returns (view, strides in elements). The view shares memory with arr

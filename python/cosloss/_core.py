@@ -59,7 +59,16 @@ def _addr(a: np.ndarray) -> int:
 def set_workers(n: int) -> None:
     """Use up to n goroutines for large calls (1: compute on the calling thread).
 
-    The default is the number of CPUs Go sees; a fork()ed child uses 1.
+    Calls that read at least 65536 elements split their rows (or columns)
+    into n contiguous pieces, one goroutine each; smaller calls stay on the
+    calling thread. The default is the number of CPUs Go sees; a fork()ed
+    child uses 1.
+
+    Args:
+        n: An int >= 1.
+
+    Raises:
+        ValueError: n is not an int, or is below 1.
 
     Example:
         >>> cosloss.set_workers(1); cosloss.workers()
@@ -72,6 +81,9 @@ def set_workers(n: int) -> None:
 
 def workers() -> int:
     """How many goroutines large calls split across.
+
+    Returns:
+        The int set by set_workers, by default the number of CPUs.
 
     Example:
         >>> cosloss.workers() >= 1

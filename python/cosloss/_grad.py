@@ -4,9 +4,14 @@ Gradients are TensorFlow's autodiff gradients, computed analytically by the
 Go core in the same pass as the value (see cosloss/grad.go).
 """
 
+from __future__ import annotations
+
 import inspect
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from cosloss import _core, _keras, _ops, keras, losses, nn, seed, tf115
 from cosloss._arrays import convert
@@ -14,6 +19,8 @@ from cosloss._weights import (compute_weighted_loss_v1, compute_weighted_loss_v1
                               upstream_for)
 
 __all__ = ["value_and_grad"]
+
+_Result = tuple[np.ndarray | np.generic, tuple[np.ndarray, ...]]
 
 # Loss functions of the form f(a, b, axis) -> form(cos(a, b)).
 _COSINE_FORMS = {
@@ -25,28 +32,55 @@ _COSINE_FORMS = {
 }
 
 
-def value_and_grad(fn, *args, upstream=None, **kwargs):
-    """(fn(*args, **kwargs), gradients of it), the gradients from the Go core.
+def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | None = None,
+                   **kwargs: Any) -> tuple[np.ndarray | np.generic, tuple[np.ndarray, ...]]:
+    """Computes `fn(*args, **kwargs)` and its gradients with respect to its array inputs.
 
-    fn is a cosloss loss function or loss object: keras.losses.cosine_similarity
-    (and its aliases, also from tf115), keras.losses.CosineSimilarity()
-    objects, losses.cosine_distance, losses.compute_weighted_loss,
-    nn.l2_normalize, or a seed form. grads has one array per array input,
-    (y_true, y_pred), (labels, predictions), (a, b), (losses,) or (x,), each
-    of its input's shape and dtype (float32 for integer inputs), holding
-    d Σ(upstream · value) / d input. upstream defaults to ones shaped like
-    the value. The gradients equal TensorFlow's, corner cases included: a
-    zero vector gets a finite g·1e6 (1/sqrt(ε)), and a slice gets no gradient
-    from a zero partner.
+        value = fn(*args, **kwargs)
+        grads = tuple(d sum(upstream * value) / d x for x in the array inputs)
+
+    The gradients are TensorFlow's autodiff gradients, computed
+    analytically by the Go core in the same pass as the value, corner cases
+    included: a vector under the epsilon floor (a zero vector, say) gets the
+    finite `g * 1e6` (1/sqrt(1e-12)) TensorFlow gives, not NaN, and a slice
+    gets no gradient from a zero partner.
+
+    Args:
+        fn: A cosloss loss function or loss object:
+            `keras.losses.cosine_similarity` (and its aliases, also from
+            `tf115`), a `keras.losses.CosineSimilarity` object (either
+            flavour), `losses.cosine_distance`,
+            `losses.compute_weighted_loss`, `nn.l2_normalize`, or a seed
+            form (`cosine_similarity_loss`, `_v2`, `_v3`).
+        *args: fn's positional arguments.
+        upstream: The gradient of the value, broadcastable to its shape;
+            None (the default) means ones.
+        **kwargs: fn's keyword arguments.
+
+    Returns:
+        (value, grads): value is what `fn(*args, **kwargs)` returns; grads
+        holds one gradient per array input, in fn's argument order:
+        (y_true, y_pred), (labels, predictions), (a, b), (losses,) or (x,),
+        each of its input's shape and dtype (float32 for integer inputs).
+
+    Raises:
+        TypeError: `fn` is not a cosloss loss function or loss object, the
+            arguments do not fit its signature, or fn itself raises it.
+        ValueError: `upstream` does not broadcast to the value, or fn
+            itself raises it.
 
     Example:
         >>> value, (d_true, d_pred) = cosloss.value_and_grad(
         ...     cosloss.keras.losses.cosine_similarity, [[1., 0.]], [[1., 1.]])
         >>> value, d_pred
         (array([-0.70710677], dtype=float32), array([[-0.35355338,  0.35355338]], dtype=float32))
+        >>> value, (dx,) = cosloss.value_and_grad(cosloss.nn.l2_normalize, [0., 0.])
+        >>> dx  # a zero vector: 1e6 per unit of upstream, as in TensorFlow
+        array([1.e+06, 1.e+06], dtype=float32)
     """
     if isinstance(fn, _keras.LossBase):
-        return fn.value_and_grad(*args, upstream=upstream, **kwargs)
+        # args fill at most y_true, y_pred and sample_weight; mypy cannot know that.
+        return fn.value_and_grad(*args, upstream=upstream, **kwargs)  # type: ignore[misc]
     try:
         rule = _RULES.get(fn) or (_cosine_rule if fn in _COSINE_FORMS else None)
     except TypeError:  # unhashable fn
@@ -58,7 +92,8 @@ def value_and_grad(fn, *args, upstream=None, **kwargs):
     return rule(fn, bound.arguments, upstream)
 
 
-def _cosine_rule(fn, a, upstream):
+def _cosine_rule(fn: Callable[..., Any], a: dict[str, Any],
+                 upstream: ArrayLike | None) -> _Result:
     names = list(a)[:2]
     x, y, axis, shape = _keras.prepare(a[names[0]], a[names[1]], a["axis"])
     value_shape = shape[:axis] + shape[axis + 1:]
@@ -67,14 +102,16 @@ def _cosine_rule(fn, a, upstream):
     return value, (dx, dy)
 
 
-def _l2_normalize_rule(fn, a, upstream):
+def _l2_normalize_rule(fn: Callable[..., Any], a: dict[str, Any],
+                       upstream: ArrayLike | None) -> _Result:
     x, axes = nn._prepare(a["x"], a["axis"], a["dim"])
     g = upstream_for(upstream, x.shape, x.dtype)
     value, dx = _ops.l2_normalize_grad(x, axes, a["epsilon"], g)
     return value, (dx,)
 
 
-def _cosine_distance_rule(fn, a, upstream):
+def _cosine_distance_rule(fn: Callable[..., Any], a: dict[str, Any],
+                          upstream: ArrayLike | None) -> _Result:
     labels, predictions, axis = losses._prepare_cosine_distance(
         a["labels"], a["predictions"], a["axis"], a["dim"], a["reduction"])
     loss_shape = labels.shape[:axis] + (1,) + labels.shape[axis + 1:]
@@ -85,14 +122,15 @@ def _cosine_distance_rule(fn, a, upstream):
     return value, (dl.astype(_grad_dtype(labels)), dp.astype(_grad_dtype(predictions)))
 
 
-def _compute_weighted_loss_rule(fn, a, upstream):
+def _compute_weighted_loss_rule(fn: Callable[..., Any], a: dict[str, Any],
+                                upstream: ArrayLike | None) -> _Result:
     value = fn(**a)
     values = convert(a["losses"], "losses")
     grad = compute_weighted_loss_v1_grad(values.shape, a["weights"], a["reduction"], upstream)
     return value, (grad.astype(_grad_dtype(values)),)
 
 
-def _grad_dtype(arr):
+def _grad_dtype(arr: np.ndarray) -> np.dtype:
     return arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float32)
 
 

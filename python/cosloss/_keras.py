@@ -4,7 +4,12 @@ The two versions differ only in the sign of the loss and in how a loss
 object reduces; each public module binds those choices to its own names.
 """
 
+from __future__ import annotations
+
+from typing import Any, Self
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from cosloss import _core, _ops
 from cosloss._arrays import (broadcast_shape, convert, normalize_axis, require_float,
@@ -13,14 +18,25 @@ from cosloss._weights import keras_reduce, keras_reduce_grad, squeeze_or_expand_
 
 
 class Reduction:
-    """Keras's loss reductions (tf.keras.losses.Reduction, ReductionV2).
+    """Keras's loss reductions (`tf.keras.losses.Reduction`, ReductionV2).
 
-    AUTO means SUM_OVER_BATCH_SIZE: the weighted sum divided by the number
-    of per-sample losses (zero weights still count).
+    With `weighted = per_sample_losses * sample_weight`:
+
+    * `AUTO` ("auto", the default): `SUM_OVER_BATCH_SIZE`.
+    * `NONE` ("none"): `weighted` itself.
+    * `SUM` ("sum"): `sum(weighted)`.
+    * `SUM_OVER_BATCH_SIZE` ("sum_over_batch_size"):
+      `sum(weighted) / size(per_sample_losses)`; zero weights still count,
+      and an empty batch gives 0.
+
+    TF1's keys ("weighted_sum", ...) are not valid here.
 
     Example:
-        >>> loss = cosloss.keras.losses.CosineSimilarity(reduction=cosloss.keras.losses.Reduction.SUM)
-        >>> loss([[1., 0.], [1., 1.]], [[1., 0.], [-1., -1.]])
+        >>> cosloss.keras.losses.Reduction.SUM
+        'sum'
+        >>> loss = cosloss.keras.losses.CosineSimilarity(
+        ...     reduction=cosloss.keras.losses.Reduction.SUM)
+        >>> loss([[1., 0.], [1., 1.]], [[1., 0.], [-1., -1.]])  # -1 + 1
         np.float32(0.0)
     """
 
@@ -30,17 +46,42 @@ class Reduction:
     SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
 
     @classmethod
-    def all(cls):
+    def all(cls) -> tuple[str, ...]:
+        """Every reduction key.
+
+        Returns:
+            The tuple ("auto", "none", "sum", "sum_over_batch_size").
+
+        Example:
+            >>> cosloss.keras.losses.Reduction.all()
+            ('auto', 'none', 'sum', 'sum_over_batch_size')
+        """
         return (cls.AUTO, cls.NONE, cls.SUM, cls.SUM_OVER_BATCH_SIZE)
 
     @classmethod
-    def validate(cls, key):
+    def validate(cls, key: str) -> None:
+        """Checks that `key` is one of `all()`.
+
+        Args:
+            key: A reduction key.
+
+        Raises:
+            ValueError: `key` is not a Keras reduction ("Invalid Reduction Key ...").
+
+        Example:
+            >>> cosloss.keras.losses.Reduction.validate("sum")
+            >>> cosloss.keras.losses.Reduction.validate("weighted_sum")
+            Traceback (most recent call last):
+            ...
+            ValueError: Invalid Reduction Key weighted_sum. Expected keys are ('auto', ...).
+        """
         if key not in cls.all():
             raise ValueError(f"Invalid Reduction Key {key}. Expected keys are {cls.all()} "
                              f"(argument 'reduction').")
 
 
-def prepare(y_true, y_pred, axis):
+def prepare(y_true: ArrayLike, y_pred: ArrayLike, axis: int,
+            ) -> tuple[np.ndarray, np.ndarray, int, tuple[int, ...]]:
     """(y_true, y_pred, axis, broadcast shape) after TensorFlow's checks."""
     y_true = convert(y_true, "y_true")
     y_pred = convert(y_pred, "y_pred")
@@ -51,7 +92,7 @@ def prepare(y_true, y_pred, axis):
     return y_true, y_pred, normalize_axis(axis, len(shape)), shape
 
 
-def cosine(y_true, y_pred, axis, form: int) -> np.ndarray:
+def cosine(y_true: ArrayLike, y_pred: ArrayLike, axis: int, form: int) -> np.ndarray:
     """form(cos) of y_true and y_pred along axis, with TensorFlow's checks."""
     out = _core.cosine_fast(y_true, y_pred, axis, form)
     if out is not None:
@@ -61,24 +102,62 @@ def cosine(y_true, y_pred, axis, form: int) -> np.ndarray:
 
 
 class LossBase:
-    """A Keras cosine loss object; subclasses fix the form and the reduction rules."""
+    """A Keras cosine loss object; subclasses fix the form and the reduction rules.
+
+    The public subclasses are cosloss.keras.losses.CosineSimilarity (-cos)
+    and cosloss.tf115.keras.losses.CosineSimilarity (+cos); their class
+    docstrings describe the arguments.
+    """
 
     _form: int
     _legacy_reduction: bool
     _squeeze_inputs: bool
 
-    def __init__(self, axis=-1, reduction=Reduction.AUTO, name="cosine_similarity"):
+    def __init__(self, axis: int = -1, reduction: str = Reduction.AUTO,
+                 name: str = "cosine_similarity") -> None:
         Reduction.validate(reduction)
         self.axis = axis
         self.reduction = reduction
         self.name = name
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
+    def __call__(self, y_true: ArrayLike, y_pred: ArrayLike,
+                 sample_weight: ArrayLike | None = None) -> np.ndarray | np.floating:
+        """The weighted, reduced cosine loss of a batch.
+
+            losses = cosine_similarity(y_true, y_pred, axis)   # per sample
+            return reduce(losses * sample_weight)              # by self.reduction
+
+        Args:
+            y_true: A float16, float32 or float64 array (Python float lists
+                become float32).
+            y_pred: An array of y_true's dtype whose shape broadcasts with
+                y_true's.
+            sample_weight: None (weight 1), a scalar, or an array that
+                broadcasts to the per-sample losses after gaining or losing a
+                trailing axis of 1.
+
+        Returns:
+            A numpy scalar in the inputs' dtype, or for reduction "none" an
+            array of the per-sample losses' shape.
+
+        Raises:
+            TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
+                not cast them), or a non-int axis.
+            ValueError: None inputs, shapes that do not broadcast, an axis
+                out of range, or a sample_weight that does not broadcast.
+
+        Example:
+            >>> loss = cosloss.keras.losses.CosineSimilarity(axis=1)
+            >>> loss([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]])  # (-0 - 1) / 2
+            np.float32(-0.5)
+            >>> loss([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]], sample_weight=[0.8, 0.2])
+            np.float32(-0.1)
+        """
         y_true, y_pred = self._inputs(y_true, y_pred)
         losses = cosine(y_true, y_pred, self.axis, self._form)
         return keras_reduce(losses, sample_weight, self.reduction, legacy=self._legacy_reduction)
 
-    def _inputs(self, y_true, y_pred):
+    def _inputs(self, y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """The inputs as the loss function sees them (squeezed in tf-keras)."""
         y_true = convert(y_true, "y_true")
         y_pred = convert(y_pred, "y_pred")
@@ -86,8 +165,40 @@ class LossBase:
             y_pred, y_true = squeeze_or_expand_inputs(y_pred, y_true, strict=False)
         return y_true, y_pred
 
-    def value_and_grad(self, y_true, y_pred, sample_weight=None, upstream=None):
-        """(loss, (d/dy_true, d/dy_pred)); see cosloss.value_and_grad."""
+    def value_and_grad(self, y_true: ArrayLike, y_pred: ArrayLike,
+                       sample_weight: ArrayLike | None = None, upstream: ArrayLike | None = None,
+                       ) -> tuple[np.ndarray | np.floating, tuple[np.ndarray, np.ndarray]]:
+        """The loss of a batch and its gradients with respect to both inputs.
+
+            value = self(y_true, y_pred, sample_weight)
+            grads = (d sum(upstream * value) / d y_true,
+                     d sum(upstream * value) / d y_pred)
+
+        The gradients are TensorFlow's autodiff gradients, computed by the
+        Go core in the same pass as the value; see `cosloss.value_and_grad`.
+
+        Args:
+            y_true: As in `__call__`.
+            y_pred: As in `__call__`.
+            sample_weight: As in `__call__` (it gets no gradient).
+            upstream: The gradient of the value, broadcastable to its shape;
+                None (the default) means ones.
+
+        Returns:
+            (value, (d_y_true, d_y_pred)), each gradient of its input's
+            shape and of the inputs' dtype.
+
+        Raises:
+            TypeError: As `__call__`.
+            ValueError: As `__call__`, or an upstream that does not broadcast
+                to the value.
+
+        Example:
+            >>> loss = cosloss.keras.losses.CosineSimilarity()
+            >>> value, (d_true, d_pred) = loss.value_and_grad([[1., 0.]], [[1., 1.]])
+            >>> value, d_pred
+            (np.float32(-0.70710677), array([[-0.35355338,  0.35355338]], dtype=float32))
+        """
         t_shape, p_shape = np.shape(y_true), np.shape(y_pred)
         y_true, y_pred, axis, shape = prepare(*self._inputs(y_true, y_pred), self.axis)
         losses_shape = shape[:axis] + shape[axis + 1:]
@@ -97,13 +208,39 @@ class LossBase:
         value = keras_reduce(losses, sample_weight, self.reduction, legacy=self._legacy_reduction)
         return value, (d_true.reshape(t_shape), d_pred.reshape(p_shape))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, as Keras's `Loss.get_config`.
+
+        Returns:
+            A dict with keys "reduction", "name" and "axis", in that order.
+
+        Example:
+            >>> cosloss.keras.losses.CosineSimilarity(axis=1).get_config()
+            {'reduction': 'auto', 'name': 'cosine_similarity', 'axis': 1}
+        """
         return {"reduction": self.reduction, "name": self.name, "axis": self.axis}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> Self:
+        """A loss object from `get_config()`'s dict: `cls(**config)`.
+
+        Args:
+            config: Keyword arguments of the constructor.
+
+        Returns:
+            A new loss object of this class.
+
+        Raises:
+            TypeError: `config` has a key the constructor does not take.
+            ValueError: An invalid "reduction".
+
+        Example:
+            >>> cls = cosloss.keras.losses.CosineSimilarity
+            >>> cls.from_config({'reduction': 'sum', 'name': 'cos', 'axis': 0})
+            cosloss.keras.losses.CosineSimilarity(axis=0, reduction='sum', name='cos')
+        """
         return cls(**config)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"{type(self).__module__}.{type(self).__name__}(axis={self.axis!r}, "
                 f"reduction={self.reduction!r}, name={self.name!r})")

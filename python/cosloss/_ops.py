@@ -4,6 +4,8 @@ Callers pass converted, validated arrays of one float dtype; these functions
 arrange memory for Go (broadcast views, float16 widening) and shape results.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from cosloss import _core
@@ -45,7 +47,8 @@ def cosine(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple,
     return out.astype(dtype, copy=False)
 
 
-def _pair_views(x, y, axis, shape, work):
+def _pair_views(x: np.ndarray, y: np.ndarray, axis: int, shape: tuple[int, ...], work: np.dtype,
+                ) -> tuple[np.ndarray, tuple[int, ...], np.ndarray, tuple[int, ...]]:
     """(x3, x strides, y3, y strides): both inputs broadcast to shape, as Go reads them."""
     x3, xs = view3(_broadcast_input(x, axis, shape, work), axis)
     y3, ys = view3(_broadcast_input(y, axis, shape, work), axis)
@@ -105,7 +108,8 @@ def l2_normalize(x: np.ndarray, axes: tuple, epsilon: float) -> np.ndarray:
     return layout.restore(out).astype(dtype, copy=False)
 
 
-def l2_normalize_grad(x: np.ndarray, axes: tuple, epsilon: float, upstream: np.ndarray):
+def l2_normalize_grad(x: np.ndarray, axes: tuple, epsilon: float, upstream: np.ndarray,
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """(l2_normalize(x), its gradient for upstream of x's shape)."""
     dtype, work = x.dtype, compute_dtype(x.dtype)
     layout = _AxesLayout(x.shape, axes)
@@ -120,7 +124,8 @@ def l2_normalize_grad(x: np.ndarray, axes: tuple, epsilon: float, upstream: np.n
 
 
 def cosine_grad(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple,
-                upstream: np.ndarray, epsilon: float = 1e-12):
+                upstream: np.ndarray, epsilon: float = 1e-12,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(form(cos), d/dx, d/dy) over the broadcast shape; upstream has the value's shape."""
     dtype, work = x.dtype, compute_dtype(x.dtype)
     value = np.empty(shape[:axis] + shape[axis + 1:], dtype=work)
@@ -134,7 +139,7 @@ def cosine_grad(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple
 
 
 def cosine_distance_grad(labels: np.ndarray, predictions: np.ndarray, axis: int,
-                         upstream: np.ndarray):
+                         upstream: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(1 − Σ labels·predictions with axis kept, d/dlabels, d/dpredictions), float32."""
     shape = labels.shape
     value = np.empty(shape[:axis] + (1,) + shape[axis + 1:], dtype=np.float32)
@@ -177,7 +182,7 @@ def weighted(losses: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return out.astype(losses.dtype, copy=False)
 
 
-def reduce(losses: np.ndarray, weights: np.ndarray, reduction: int):
+def reduce(losses: np.ndarray, weights: np.ndarray, reduction: int) -> np.floating:
     """The scalar reduction of losses · weights, rounded to losses' dtype."""
     work = losses.astype(compute_dtype(losses.dtype), copy=False)
     value = _core.reduce(_flat(work), _weights_for(work, weights), reduction)

@@ -7,13 +7,16 @@ round trip) and tf-keras 2.x's (squeeze/expand, numpy broadcasting, in the
 loss dtype).
 """
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from cosloss import _core, _ops
 from cosloss._arrays import convert
 
 
-def _shape_str(shape) -> str:
+def _shape_str(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
@@ -57,7 +60,8 @@ def squeeze_or_expand_weights(values: np.ndarray, weights: np.ndarray, name: str
     return weights
 
 
-def squeeze_or_expand_inputs(y_pred: np.ndarray, y_true: np.ndarray, strict: bool):
+def squeeze_or_expand_inputs(y_pred: np.ndarray, y_true: np.ndarray, strict: bool,
+                             ) -> tuple[np.ndarray, np.ndarray]:
     """Keras's squeeze_or_expand_dimensions(y_pred, y_true).
 
     When the ranks differ by exactly 1, the last axis of the higher-rank
@@ -88,14 +92,15 @@ _V1_CODES = {
 }
 
 
-def _v1_inputs(losses, weights):
+def _v1_inputs(losses: ArrayLike, weights: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     losses = convert(losses, "losses")
     weights = convert(weights, "weights")
     assert_broadcastable(weights, losses)
     return losses, weights.astype(np.float32, copy=False)
 
 
-def compute_weighted_loss_v1(losses, weights, reduction: str):
+def compute_weighted_loss_v1(losses: ArrayLike, weights: ArrayLike, reduction: str,
+                             ) -> np.ndarray | np.generic:
     """TF1's compute_weighted_loss after reduction validation."""
     losses, weights32 = _v1_inputs(losses, weights)
     losses32 = losses.astype(np.float32, copy=False)
@@ -116,7 +121,8 @@ def _v1_denominator(losses: np.ndarray, weights: np.ndarray, reduction: str) -> 
     return float(np.count_nonzero(broadcast))
 
 
-def compute_weighted_loss_v1_grad(losses_shape: tuple, weights, reduction: str, upstream):
+def compute_weighted_loss_v1_grad(losses_shape: tuple[int, ...], weights: ArrayLike,
+                                  reduction: str, upstream: ArrayLike | None) -> np.ndarray:
     """d compute_weighted_loss / d losses, float32, for losses of losses_shape.
 
     upstream · w / denominator, with the reduction's denominator (1 for SUM
@@ -135,12 +141,13 @@ def compute_weighted_loss_v1_grad(losses_shape: tuple, weights, reduction: str, 
                          weights32 * scale)
 
 
-def _stand_in(shape: tuple, dtype) -> np.ndarray:
+def _stand_in(shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
     """A zero-stride array of shape: the shape rules need shapes, not values."""
     return np.broadcast_to(np.zeros((), dtype), shape)
 
 
-def compute_weighted_loss_v1_weights_grad(losses, weights, reduction: str, upstream) -> np.ndarray:
+def compute_weighted_loss_v1_weights_grad(losses: ArrayLike, weights: ArrayLike, reduction: str,
+                                          upstream: ArrayLike | None) -> np.ndarray:
     """d compute_weighted_loss / d weights (float32, weights' shape), as TF's autodiff.
 
     The weighted sum gives upstream·l to each broadcast weight; SUM divides
@@ -166,7 +173,8 @@ def compute_weighted_loss_v1_weights_grad(losses, weights, reduction: str, upstr
     return _ops.unbroadcast(per_weight.astype(np.float32), weights32.shape)
 
 
-def upstream_for(upstream, value_shape: tuple, dtype) -> np.ndarray:
+def upstream_for(upstream: ArrayLike | None, value_shape: tuple[int, ...],
+                 dtype: DTypeLike) -> np.ndarray:
     """The upstream gradient as an array that broadcasts to the value (default ones)."""
     if upstream is None:
         return np.ones(value_shape, dtype)
@@ -184,7 +192,8 @@ _KERAS_CODES = {"sum": _core.SUM, "sum_over_batch_size": _core.SUM_OVER_BATCH_SI
                 "auto": _core.SUM_OVER_BATCH_SIZE}
 
 
-def _keras_inputs(losses: np.ndarray, sample_weight, legacy: bool):
+def _keras_inputs(losses: np.ndarray, sample_weight: ArrayLike | None, legacy: bool,
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """(losses, weights) in the reduction's dtype, shaped so that they broadcast."""
     work = np.dtype(np.float32) if legacy or losses.dtype == np.float16 else losses.dtype
     weights = np.ones((), work) if sample_weight is None else convert(sample_weight, "sample_weight")
@@ -203,7 +212,8 @@ def _keras_inputs(losses: np.ndarray, sample_weight, legacy: bool):
     return np.broadcast_to(losses_w, shape), weights
 
 
-def keras_reduce(losses: np.ndarray, sample_weight, reduction: str, legacy: bool):
+def keras_reduce(losses: np.ndarray, sample_weight: ArrayLike | None, reduction: str,
+                 legacy: bool) -> np.ndarray | np.floating:
     """A Keras Loss object's reduction of per-sample losses.
 
     legacy=True is TF 1.15 (and tf.keras before December 2021): weights and
@@ -218,8 +228,9 @@ def keras_reduce(losses: np.ndarray, sample_weight, reduction: str, legacy: bool
     return np.asarray(value).astype(losses.dtype)[()]
 
 
-def keras_reduce_grad(losses_shape: tuple, dtype, sample_weight, reduction: str, legacy: bool,
-                      upstream) -> np.ndarray:
+def keras_reduce_grad(losses_shape: tuple[int, ...], dtype: DTypeLike,
+                      sample_weight: ArrayLike | None, reduction: str, legacy: bool,
+                      upstream: ArrayLike | None) -> np.ndarray:
     """d keras_reduce / d losses for per-sample losses of losses_shape and dtype.
 
     upstream · w, divided by the number of losses for sum_over_batch_size.

@@ -1,9 +1,18 @@
 """TF1's tf.compat.v1.losses: cosine_distance, compute_weighted_loss, Reduction.
 
 These are the same in TensorFlow 1.15 and in tf.compat.v1 of TF 2.x.
+
+Example:
+    >>> cosloss.losses.cosine_distance([[0., 1.]], [[0., 1.]], axis=1)
+    np.float32(0.0)
 """
 
+from __future__ import annotations
+
+from typing import Any, cast
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from cosloss import _ops
 from cosloss._arrays import convert, normalize_axis
@@ -14,16 +23,27 @@ __all__ = ["Reduction", "compute_weighted_loss", "cosine_distance"]
 
 
 class Reduction:
-    """TF1's loss reductions (tf.compat.v1.losses.Reduction).
+    """TF1's loss reductions (`tf.compat.v1.losses.Reduction`).
 
-    NONE keeps the weighted losses; SUM is Σw·l; MEAN divides by Σw;
-    SUM_OVER_BATCH_SIZE by the number of losses; SUM_BY_NONZERO_WEIGHTS (the
-    default, alias SUM_OVER_NONZERO_WEIGHTS) by the number of losses whose
-    broadcast weight is not 0. A zero denominator gives 0 (div_no_nan).
+    With `weighted = losses * weights` (weights broadcast to the losses):
+
+    * `NONE` ("none"): `weighted` itself.
+    * `SUM` ("weighted_sum"): `sum(weighted)`.
+    * `MEAN` ("weighted_mean"): `sum(weighted) / sum(weights)`.
+    * `SUM_OVER_BATCH_SIZE` ("weighted_sum_over_batch_size"):
+      `sum(weighted) / size(losses)`.
+    * `SUM_BY_NONZERO_WEIGHTS` ("weighted_sum_by_nonzero_weights", the
+      default, alias `SUM_OVER_NONZERO_WEIGHTS`):
+      `sum(weighted) / count_nonzero(weights)`.
+
+    A zero denominator gives 0 (`div_no_nan`). The Keras keys "sum",
+    "auto" and "sum_over_batch_size" are not valid here.
 
     Example:
-        >>> cosloss.losses.Reduction.validate(cosloss.losses.Reduction.MEAN)
-        >>> cosloss.losses.compute_weighted_loss([1., 3.], [1., 0.], reduction="weighted_sum")
+        >>> cosloss.losses.Reduction.SUM
+        'weighted_sum'
+        >>> cosloss.losses.compute_weighted_loss(
+        ...     [1., 3.], [1., 0.], reduction=cosloss.losses.Reduction.SUM)
         np.float32(1.0)
     """
 
@@ -35,42 +55,93 @@ class Reduction:
     SUM_OVER_NONZERO_WEIGHTS = SUM_BY_NONZERO_WEIGHTS
 
     @classmethod
-    def all(cls):
+    def all(cls) -> tuple[str, ...]:
+        """Every reduction key, as TensorFlow lists them.
+
+        Returns:
+            A tuple of 6 strings; the alias SUM_OVER_NONZERO_WEIGHTS repeats
+            SUM_BY_NONZERO_WEIGHTS, as in TensorFlow.
+
+        Example:
+            >>> cosloss.losses.Reduction.all()
+            ('none', 'weighted_sum', 'weighted_mean', 'weighted_sum_over_batch_size',
+             'weighted_sum_by_nonzero_weights', 'weighted_sum_by_nonzero_weights')
+        """
         return (cls.NONE, cls.SUM, cls.MEAN, cls.SUM_OVER_BATCH_SIZE,
                 cls.SUM_OVER_NONZERO_WEIGHTS, cls.SUM_BY_NONZERO_WEIGHTS)
 
     @classmethod
-    def validate(cls, key):
+    def validate(cls, key: str) -> None:
+        """Checks that `key` is one of `all()`.
+
+        Args:
+            key: A reduction key.
+
+        Raises:
+            ValueError: `key` is not a TF1 reduction ("Invalid Reduction Key ...").
+
+        Example:
+            >>> cosloss.losses.Reduction.validate("weighted_sum")
+            >>> cosloss.losses.Reduction.validate("sum")
+            Traceback (most recent call last):
+            ...
+            ValueError: Invalid Reduction Key sum. (argument 'reduction'; expected one of [...])
+        """
         if key not in cls.all():
             raise ValueError(f"Invalid Reduction Key {key}. (argument 'reduction'; "
                              f"expected one of {sorted(set(cls.all()))})")
 
 
-def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection="losses",
-                          reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
-    """TF1's weighted reduction of an array of losses.
+def compute_weighted_loss(losses: ArrayLike, weights: ArrayLike = 1.0, scope: str | None = None,
+                          loss_collection: str | None = "losses",
+                          reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS,
+                          ) -> np.ndarray | np.generic:
+    """Weights and reduces an array of losses, as TF1's `compute_weighted_loss`.
 
-    weighted = losses · weights in float32; then NONE returns it, SUM its
-    sum, MEAN sum / Σ broadcast weights, SUM_OVER_BATCH_SIZE sum / size,
-    SUM_BY_NONZERO_WEIGHTS sum / count(broadcast weights ≠ 0); a zero
-    denominator gives 0. The result is cast back to losses' dtype.
+    In float32:
 
-    weights must be a scalar or have losses' rank with each dimension 1 or
-    equal (TF's strict rule: no rank promotion). scope and loss_collection
-    are accepted for signature compatibility and ignored (no graph here).
+        weighted = losses * weights
+        NONE:                   weighted
+        SUM:                    sum(weighted)
+        MEAN:                   sum(weighted) / sum(broadcast weights)
+        SUM_OVER_BATCH_SIZE:    sum(weighted) / size(losses)
+        SUM_BY_NONZERO_WEIGHTS: sum(weighted) / count_nonzero(broadcast weights)
+
+    A zero denominator gives 0 (`div_no_nan`), and the result is cast back
+    to the dtype of `losses`.
+
+    Args:
+        losses: An array of losses of any shape and real dtype.
+        weights: A scalar, or an array of the rank of `losses` whose every
+            dimension is 1 or equal to the losses' (TF's strict rule: no
+            rank promotion).
+        scope: Ignored (TensorFlow's name scope).
+        loss_collection: Ignored (no graph collections outside TensorFlow).
+        reduction: A `Reduction` key.
+
+    Returns:
+        A numpy scalar of the losses' dtype, or for `Reduction.NONE` an
+        array of their shape and dtype.
 
     Raises:
-        ValueError: an invalid reduction, weights that do not broadcast.
+        ValueError: An invalid `reduction`, `weights` that do not broadcast
+            to `losses`, or None inputs.
+        TypeError: Non-numeric or complex `losses` or `weights`.
 
     Example:
-        >>> cosloss.losses.compute_weighted_loss([[0.], [1.], [0.04]], [[1.], [0.], [2.]])
+        >>> losses = [[0.], [1.], [0.04]]
+        >>> cosloss.losses.compute_weighted_loss(losses, [[1.], [0.], [2.]])  # 0.08 / 2
         np.float32(0.04)
+        >>> cosloss.losses.compute_weighted_loss(losses, [[1.], [0.], [2.]],
+        ...                                      reduction=cosloss.losses.Reduction.MEAN)
+        np.float32(0.026666665)
     """
     Reduction.validate(reduction)
     return compute_weighted_loss_v1(losses, weights, reduction)
 
 
-def _check_cosine_distance_args(labels, predictions, axis, dim, reduction):
+def _check_cosine_distance_args(labels: Any, predictions: Any, axis: int | None,
+                                dim: int | None, reduction: str) -> int:
     """TF's argument checks for cosine_distance, in its order; returns the axis."""
     axis = _lookup_axis(axis, dim)
     if axis is None:
@@ -83,37 +154,64 @@ def _check_cosine_distance_args(labels, predictions, axis, dim, reduction):
     return axis
 
 
-def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None,
-                    loss_collection="losses",
-                    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS, dim=None):
-    """TF1's cosine distance: 1 − Σ labels·predictions along axis, weighted and reduced.
+def cosine_distance(labels: ArrayLike, predictions: ArrayLike, axis: int | None = None,
+                    weights: ArrayLike = 1.0, scope: str | None = None,
+                    loss_collection: str | None = "losses",
+                    reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS,
+                    dim: int | None = None) -> np.ndarray | np.float32:
+    """TF1's cosine distance of unit vectors, weighted and reduced.
+
+        losses = 1 - sum(labels * predictions, axis, keepdims=True)
+        return compute_weighted_loss(losses, weights, reduction=reduction)
 
     It does not normalize: the inputs are assumed to be unit vectors, and
-    raw vectors give any real number ([[2, 0]] and [[3, 0]] give −5). Both
+    raw vectors give any real number ([[2, 0]] and [[3, 0]] give -5). Both
     inputs are cast to float32 and the result is float32. The reduced axis
-    is kept, so [N, D] inputs give [N, 1] losses before the reduction (see
-    compute_weighted_loss; weights must broadcast to [N, 1]).
+    is kept, so [N, D] inputs give [N, 1] losses, and `weights` must
+    broadcast to [N, 1] by TF's strict rule (scalar, [N, 1] or [1, 1]).
 
     Args:
-        labels, predictions: arrays of the same shape (no broadcasting).
-        axis: the int axis of the dot product (required). dim: its old name.
-        weights, reduction: as compute_weighted_loss. scope, loss_collection: ignored.
+        labels: An array of any real dtype.
+        predictions: An array of the shape of `labels` (no broadcasting).
+        axis: The int dimension of the dot product (required).
+        weights: As in `compute_weighted_loss`, against the [N, 1] losses.
+        scope: Ignored (TensorFlow's name scope).
+        loss_collection: Ignored (no graph collections outside TensorFlow).
+        reduction: A `Reduction` key.
+        dim: Deprecated alias of `axis`.
+
+    Returns:
+        A float32 numpy scalar, or for `Reduction.NONE` a float32 array of
+        the inputs' shape with `axis` of size 1.
 
     Raises:
-        ValueError: no axis, both axis and dim, None inputs, shape mismatch,
-            weights that do not broadcast, an invalid reduction.
+        ValueError: No axis ("You must specify 'axis'."), both `axis` and
+            `dim`, None inputs, shapes that differ, `weights` that do not
+            broadcast, an invalid `reduction`, or an axis out of range.
+        TypeError: Non-numeric or complex inputs, or a non-int axis.
 
     Example:
         >>> cosloss.losses.cosine_distance([[0.6, 0.8]], [[0.8, 0.6]], axis=1)
         np.float32(0.03999996)
+        >>> cosloss.losses.cosine_distance(
+        ...     [[1., 0.], [0., 1.], [0.6, 0.8]], [[1., 0.], [1., 0.], [0.8, 0.6]], axis=1,
+        ...     weights=[[1.], [0.], [2.]], reduction=cosloss.losses.Reduction.NONE)
+        array([[0.        ],
+               [0.        ],
+               [0.07999992]], dtype=float32)
+        >>> cosloss.losses.cosine_distance([[2., 0.]], [[3., 0.]], axis=1)  # not normalized
+        np.float32(-5.0)
     """
     labels, predictions, axis = _prepare_cosine_distance(labels, predictions, axis, dim, reduction)
     losses = _ops.cosine_distance(labels.astype(np.float32, copy=False),
                                   predictions.astype(np.float32, copy=False), axis)
-    return compute_weighted_loss_v1(losses, weights, reduction)
+    # The result has the float32 losses' dtype.
+    return cast("np.ndarray | np.float32", compute_weighted_loss_v1(losses, weights, reduction))
 
 
-def _prepare_cosine_distance(labels, predictions, axis, dim, reduction):
+def _prepare_cosine_distance(labels: ArrayLike, predictions: ArrayLike, axis: int | None,
+                             dim: int | None, reduction: str,
+                             ) -> tuple[np.ndarray, np.ndarray, int]:
     """(labels, predictions, axis) as arrays of one shape and a valid axis, after TF's checks.
 
     The arrays keep their dtypes (callers cast to float32, as TF does).

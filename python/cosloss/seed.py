@@ -1,9 +1,18 @@
 """The three cosine losses of "Why are cosine similarity losses positive in TensorFlow 1.15?".
 
-−cos, 1 − cos and (1 − cos)², where cos uses TensorFlow's l2_normalize
+-cos, 1 - cos and (1 - cos)², where cos uses TensorFlow's l2_normalize
 (ε = 1e-12 floors the squared norms). The article divides by the norms, so
 a zero vector gives NaN there; here it gives cos = 0 and finite losses.
+
+Example:
+    >>> cosloss.cosine_similarity_loss_v2([[1., 0.]], [[0., 0.]])  # zero vector: cos = 0
+    array([1.], dtype=float32)
 """
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
 
 from cosloss import _core
 from cosloss import _keras
@@ -12,11 +21,29 @@ __all__ = ["cosine_similarity_loss", "cosine_similarity_loss_v2", "cosine_simila
            "negative_cosine_loss", "one_minus_cosine_loss", "squared_one_minus_cosine_loss"]
 
 
-def cosine_similarity_loss(a, b, axis=-1):
-    """−cos(a, b) along axis, in [−1, 1]: negative when the vectors agree.
+def cosine_similarity_loss(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.ndarray:
+    """Negative cosine similarity, in [-1, 1]: negative when the vectors agree.
 
-    Zero vectors give 0 (the article's code gives NaN). Inputs as
-    cosloss.keras.losses.cosine_similarity, which computes the same values.
+        loss = -sum(l2_normalize(a, axis) * l2_normalize(b, axis), axis)
+
+    The values are those of `cosloss.keras.losses.cosine_similarity`. Zero
+    vectors give 0 (the article's code gives NaN). Alias:
+    `negative_cosine_loss`.
+
+    Args:
+        a: A float16, float32 or float64 array (Python float lists become
+            float32).
+        b: An array of a's dtype whose shape broadcasts with a's.
+        axis: The int dimension along which the cosine is computed.
+
+    Returns:
+        An array of the broadcast shape without `axis`, in the inputs' dtype.
+
+    Raises:
+        TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
+            not cast them), or a non-int axis.
+        ValueError: None inputs, shapes that do not broadcast, or an axis
+            out of range.
 
     Example:
         >>> cosloss.cosine_similarity_loss([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
@@ -25,10 +52,28 @@ def cosine_similarity_loss(a, b, axis=-1):
     return _keras.cosine(a, b, axis, _core.NEG_COS)
 
 
-def cosine_similarity_loss_v2(a, b, axis=-1):
-    """1 − cos(a, b) along axis, in [0, 2]: 0 when the vectors agree.
+def cosine_similarity_loss_v2(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.ndarray:
+    """One minus the cosine similarity, in [0, 2]: 0 when the vectors agree.
 
-    Zero vectors give 1 (the article's code gives NaN).
+        loss = 1 - sum(l2_normalize(a, axis) * l2_normalize(b, axis), axis)
+
+    Zero vectors give 1 (the article's code gives NaN). Alias:
+    `one_minus_cosine_loss`.
+
+    Args:
+        a: A float16, float32 or float64 array (Python float lists become
+            float32).
+        b: An array of a's dtype whose shape broadcasts with a's.
+        axis: The int dimension along which the cosine is computed.
+
+    Returns:
+        An array of the broadcast shape without `axis`, in the inputs' dtype.
+
+    Raises:
+        TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
+            not cast them), or a non-int axis.
+        ValueError: None inputs, shapes that do not broadcast, or an axis
+            out of range.
 
     Example:
         >>> cosloss.cosine_similarity_loss_v2([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
@@ -37,10 +82,28 @@ def cosine_similarity_loss_v2(a, b, axis=-1):
     return _keras.cosine(a, b, axis, _core.ONE_MINUS_COS)
 
 
-def cosine_similarity_loss_v3(a, b, axis=-1):
-    """(1 − cos(a, b))² along axis, in [0, 4]; its gradient vanishes as cos → 1.
+def cosine_similarity_loss_v3(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.ndarray:
+    """One minus the cosine similarity, squared, in [0, 4].
 
-    Zero vectors give 1 (the article's code gives NaN).
+        loss = (1 - sum(l2_normalize(a, axis) * l2_normalize(b, axis), axis)) ** 2
+
+    Its gradient vanishes as cos approaches 1. Zero vectors give 1 (the
+    article's code gives NaN). Alias: `squared_one_minus_cosine_loss`.
+
+    Args:
+        a: A float16, float32 or float64 array (Python float lists become
+            float32).
+        b: An array of a's dtype whose shape broadcasts with a's.
+        axis: The int dimension along which the cosine is computed.
+
+    Returns:
+        An array of the broadcast shape without `axis`, in the inputs' dtype.
+
+    Raises:
+        TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
+            not cast them), or a non-int axis.
+        ValueError: None inputs, shapes that do not broadcast, or an axis
+            out of range.
 
     Example:
         >>> cosloss.cosine_similarity_loss_v3([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])

@@ -1,8 +1,17 @@
 """tf.keras.losses' cosine similarity, as in TensorFlow ≥ 2.0 and tf-keras.
 
-The loss is −cos, so minimizing it pulls vectors together. TensorFlow 1.14
+The loss is -cos, so minimizing it pulls vectors together. TensorFlow 1.14
 and 1.15 returned +cos instead; cosloss.tf115.keras.losses reproduces that.
+
+Example:
+    >>> cosloss.keras.losses.cosine_similarity([[1., 2.]], [[2., 1.]])
+    array([-0.8], dtype=float32)
 """
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
 
 from cosloss import _core
 from cosloss import _keras
@@ -11,28 +20,39 @@ from cosloss._keras import LossBase, Reduction
 __all__ = ["cosine_similarity", "cosine_proximity", "cosine", "CosineSimilarity", "Reduction"]
 
 
-def cosine_similarity(y_true, y_pred, axis=-1):
-    """Negative cosine similarity along axis: −Σ l2n(y_true)·l2n(y_pred).
+def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> np.ndarray:
+    """Computes the negative cosine similarity between labels and predictions.
 
-    l2n(v) = v · rsqrt(max(Σv², 1e-12)) is tf.nn.l2_normalize, so a zero
-    vector gives 0 (as −0.0), not NaN. The result lies in [−1, 1]; −1 means
-    the vectors point the same way.
+        loss = -sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis)
+
+    where `l2_normalize(v) = v * rsqrt(max(sum(v ** 2), 1e-12))` is
+    `tf.nn.l2_normalize`. The inputs need not be normalized. The result
+    lies in [-1, 1]: -1 when the vectors point the same way, 1 when they
+    point opposite ways, and 0 (as -0.0) when they are orthogonal or either
+    is a zero vector. `cosine_proximity` and `cosine` are aliases.
 
     Args:
-        y_true, y_pred: float16/float32/float64 arrays of one dtype, shapes
-            that broadcast. Python float lists become float32, as in TF.
-        axis: the axis the similarity is computed along (an int).
+        y_true: A float16, float32 or float64 array (Python float lists
+            become float32, as in TensorFlow).
+        y_pred: An array of y_true's dtype whose shape broadcasts with
+            y_true's.
+        axis: The int dimension along which the cosine similarity is
+            computed.
 
     Returns:
-        The broadcast shape without axis, in the inputs' dtype.
+        An array of the broadcast shape without `axis`, in the inputs' dtype.
 
     Raises:
-        TypeError: integer, complex or mixed dtypes (TF does not cast).
-        ValueError: None inputs, shapes that do not broadcast, axis out of range.
+        TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
+            not cast them), or a non-int axis.
+        ValueError: None inputs, shapes that do not broadcast, or an axis
+            out of range.
 
     Example:
-        >>> cosloss.keras.losses.cosine_similarity([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]])
-        array([-0., -1.], dtype=float32)
+        >>> y_true = [[0., 1.], [1., 1.], [1., 1.]]
+        >>> y_pred = [[1., 0.], [1., 1.], [-1., -1.]]
+        >>> cosloss.keras.losses.cosine_similarity(y_true, y_pred, axis=1)
+        array([-0., -1.,  1.], dtype=float32)
     """
     return _keras.cosine(y_true, y_pred, axis, _core.NEG_COS)
 
@@ -42,27 +62,42 @@ cosine = cosine_similarity
 
 
 class CosineSimilarity(LossBase):
-    """Keras loss object for −cos, reduced over the batch (tf-keras 2.x).
+    """Computes the cosine similarity loss of a batch, as tf-keras's `CosineSimilarity`.
 
-    loss = reduce(−cos(y_true, y_pred) · sample_weight), where reduce is
-    'sum_over_batch_size' (the default 'auto': the weighted sum divided by
-    the number of per-sample losses), 'sum' or 'none'. sample_weight gains
-    or loses a trailing axis of 1 to match the per-sample losses, then
-    broadcasts as numpy does; arithmetic stays in the inputs' dtype. If
-    y_true and y_pred ranks differ by one and the larger has a last axis of
-    1, that axis is dropped first.
+        losses = -sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis)
+        loss = reduce(losses * sample_weight)
+
+    `reduce` is chosen by `reduction`: "sum_over_batch_size" (also the
+    default "auto") divides the weighted sum by the number of per-sample
+    losses, "sum" does not divide, and "none" returns the weighted losses.
+    As in current tf-keras, arithmetic stays in the inputs' dtype;
+    `sample_weight` gains or loses a trailing axis of 1 to match the
+    per-sample losses, then broadcasts as numpy does; and when y_true and
+    y_pred ranks differ by one and the larger has a last axis of 1, that
+    axis is dropped first. Call the object as `loss(y_true, y_pred,
+    sample_weight=None)`.
 
     Args:
-        axis: the axis of the similarity. reduction: a Reduction value.
-        name: kept for get_config().
+        axis: The int dimension along which the cosine similarity is
+            computed.
+        reduction: A `Reduction` key: "auto", "sum_over_batch_size", "sum"
+            or "none".
+        name: The loss's name, kept for `get_config()`.
 
     Raises:
-        ValueError: an unknown reduction ("Invalid Reduction Key ...").
+        ValueError: An invalid `reduction` ("Invalid Reduction Key ...").
 
     Example:
         >>> loss = cosloss.keras.losses.CosineSimilarity(axis=1)
-        >>> loss([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]])
+        >>> loss
+        cosloss.keras.losses.CosineSimilarity(axis=1, reduction='auto', name='cosine_similarity')
+        >>> y_true, y_pred = [[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]]
+        >>> loss(y_true, y_pred)  # mean of [-0., -1.]
         np.float32(-0.5)
+        >>> loss(y_true, y_pred, sample_weight=[0.8, 0.2])  # (0.8 * -0. + 0.2 * -1.) / 2
+        np.float32(-0.1)
+        >>> cosloss.keras.losses.CosineSimilarity(axis=1, reduction="none")(y_true, y_pred)
+        array([-0., -1.], dtype=float32)
     """
 
     _form = _core.NEG_COS

@@ -1,6 +1,16 @@
-"""tf.keras.metrics.CosineSimilarity: the running mean of +cos (every TF version)."""
+"""tf.keras.metrics.CosineSimilarity: the running mean of +cos (every TF version).
+
+Example:
+    >>> cosloss.keras.metrics.CosineSimilarity()([[1., 2.]], [[2., 1.]])
+    np.float32(0.8)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from cosloss import _core, _ops
 from cosloss._arrays import FLOAT_DTYPES, broadcast_shape, convert, normalize_axis
@@ -11,40 +21,93 @@ __all__ = ["CosineSimilarity"]
 
 
 class CosineSimilarity:
-    """Streaming weighted mean of cos(y_true, y_pred) along axis.
+    """Computes the cosine similarity between labels and predictions, as a streaming mean.
 
-    Each update adds Σ w·cos to total and Σ w (or the number of values when
-    there are no weights) to count; result() is total / count, 0 when count
-    is 0. Unlike the loss it is +cos in every TensorFlow version, and it casts
-    its inputs to its dtype, so integer and mixed-dtype inputs work.
+        values = sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis)
+        total += sum(sample_weight * values)
+        count += sum(sample_weight)         # size(values) without weights
+        result = total / count              # 0 while count is 0
+
+    Unlike the loss it is +cos in every TensorFlow version (1 when the
+    vectors point the same way), and it casts its inputs to its dtype, so
+    integer and mixed-dtype inputs work. Its state is `total` and `count`,
+    numpy scalars of its dtype. `update_state` adds a batch, `result` reads
+    the mean, `reset_states` (alias `reset_state`) starts over, and calling
+    the object does `update_state` then `result`.
 
     Args:
-        name: kept for get_config(). dtype: the state and cast dtype
-            (default float32). axis: the axis of the similarity.
+        name: The metric's name, kept for `get_config()`.
+        dtype: The dtype of the state and of the cast inputs; None means
+            float32.
+        axis: The int dimension along which the cosine similarity is
+            computed.
+
+    Raises:
+        TypeError: `dtype` is not float16, float32 or float64.
 
     Example:
         >>> m = cosloss.keras.metrics.CosineSimilarity(axis=1)
-        >>> m.update_state([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]])
+        >>> m
+        cosloss.keras.metrics.CosineSimilarity(name='cosine_similarity', dtype='float32', axis=1)
+        >>> m.update_state([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]])  # cos [0, 1]
         >>> m.result()
         np.float32(0.5)
+        >>> m.update_state([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]], sample_weight=[0.3, 0.7])
+        >>> m.result()  # (0 + 1 + 0.3 * 0 + 0.7 * 1) / (2 + 1)
+        np.float32(0.56666666)
     """
 
-    def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
+    total: np.floating
+    count: np.floating
+
+    def __init__(self, name: str = "cosine_similarity", dtype: DTypeLike | None = None,
+                 axis: int = -1) -> None:
         self.name = name
-        self.dtype = np.dtype("float32" if dtype is None else dtype)
+        self.dtype: np.dtype[Any] = np.dtype("float32" if dtype is None else dtype)
         if self.dtype not in FLOAT_DTYPES:
             raise TypeError(f"dtype must be a float dtype (float16, float32, float64), got {self.dtype}")
         self.axis = axis
         self.reset_states()
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        """Add a batch: y_true and y_pred are cast to the metric's dtype."""
+    def update_state(self, y_true: ArrayLike, y_pred: ArrayLike,
+                     sample_weight: ArrayLike | None = None) -> None:
+        """Adds a batch to the running mean.
+
+            values = sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis)
+            total += sum(sample_weight * values); count += sum(sample_weight)
+
+        y_true and y_pred are cast to the metric's dtype. When their ranks
+        differ by one, the larger one's last axis is dropped if it is 1; a
+        larger y_true whose last axis is not 1 raises ValueError, as in
+        TF 1.15.
+
+        Args:
+            y_true: An array of any real dtype.
+            y_pred: An array whose shape broadcasts with y_true's.
+            sample_weight: None (each value counts once), a scalar, or an
+                array that broadcasts to the values after gaining or losing
+                a trailing axis of 1. Weights of lower rank that do not
+                broadcast weight the values' mean over the axes they lack,
+                as Keras does.
+
+        Raises:
+            TypeError: Non-numeric or complex inputs, or a non-int axis.
+            ValueError: None inputs, shapes that do not broadcast, a squeezed
+                axis that is not 1, or an axis out of range.
+
+        Example:
+            >>> m = cosloss.keras.metrics.CosineSimilarity()
+            >>> m.update_state([[0, 1], [1, 1]], [[1, 0], [1, 1]])  # ints are cast
+            >>> m.total, m.count
+            (np.float32(1.0), np.float32(2.0))
+        """
         y_true = convert(y_true, "y_true").astype(self.dtype, copy=False)
         y_pred = convert(y_pred, "y_pred").astype(self.dtype, copy=False)
         y_pred, y_true = squeeze_or_expand_inputs(y_pred, y_true, strict=True)
         shape = broadcast_shape(y_true, "y_true", y_pred, "y_pred")
         axis = normalize_axis(self.axis, len(shape))
         values = _ops.cosine(y_true, y_pred, axis, _core.COS, shape)
+        count: float
         if sample_weight is None:
             weights = np.ones((), self.dtype)
             count = values.size
@@ -65,31 +128,102 @@ class CosineSimilarity:
         self.total = self.dtype.type(self.total + _ops.reduce(values, weights, _core.SUM))
         self.count = self.dtype.type(self.count + self.dtype.type(count))
 
-    def result(self):
-        """total / count, or 0 when count is 0 (div_no_nan)."""
+    def result(self) -> np.floating:
+        """The weighted mean of the cosines so far.
+
+        Returns:
+            total / count as a numpy scalar of the metric's dtype, or 0 when
+            count is 0 (`div_no_nan`).
+
+        Example:
+            >>> m = cosloss.keras.metrics.CosineSimilarity()
+            >>> m.result()
+            np.float32(0.0)
+            >>> m.update_state([[3., 4.]], [[4., 3.]])
+            >>> m.result()  # (12 + 12) / 25
+            np.float32(0.96)
+        """
         if self.count == 0:
             return self.dtype.type(0)
         return self.dtype.type(self.total / self.count)
 
-    def reset_states(self):
-        """Forget every update."""
+    def reset_states(self) -> None:
+        """Forgets every update: total and count return to 0.
+
+        `reset_state` is an alias.
+
+        Example:
+            >>> m = cosloss.keras.metrics.CosineSimilarity()
+            >>> m.update_state([[1., 0.]], [[1., 0.]])
+            >>> m.reset_states()
+            >>> m.total, m.count
+            (np.float32(0.0), np.float32(0.0))
+        """
         self.total = self.dtype.type(0)
         self.count = self.dtype.type(0)
 
     reset_state = reset_states
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
-        """update_state, then result()."""
+    def __call__(self, y_true: ArrayLike, y_pred: ArrayLike,
+                 sample_weight: ArrayLike | None = None) -> np.floating:
+        """Adds a batch (`update_state`) and returns the running mean (`result`).
+
+        Args:
+            y_true: As in `update_state`.
+            y_pred: As in `update_state`.
+            sample_weight: As in `update_state`.
+
+        Returns:
+            The weighted mean of every batch so far, a numpy scalar of the
+            metric's dtype.
+
+        Raises:
+            TypeError: As `update_state`.
+            ValueError: As `update_state`.
+
+        Example:
+            >>> m = cosloss.keras.metrics.CosineSimilarity()
+            >>> m([[1., 2.]], [[2., 1.]])
+            np.float32(0.8)
+            >>> m([[1., 0.]], [[1., 0.]])  # (0.8 + 1) / 2
+            np.float32(0.9)
+        """
         self.update_state(y_true, y_pred, sample_weight)
         return self.result()
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, as Keras's `Metric.get_config`.
+
+        Returns:
+            A dict with keys "name", "dtype" (a dtype name) and "axis".
+
+        Example:
+            >>> cosloss.keras.metrics.CosineSimilarity(axis=0).get_config()
+            {'name': 'cosine_similarity', 'dtype': 'float32', 'axis': 0}
+        """
         return {"name": self.name, "dtype": self.dtype.name, "axis": self.axis}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> Self:
+        """A new metric from `get_config()`'s dict: `cls(**config)`.
+
+        Args:
+            config: Keyword arguments of the constructor.
+
+        Returns:
+            A new metric of this class, with no updates.
+
+        Raises:
+            TypeError: `config` has a key the constructor does not take, or
+                a "dtype" that is not a float dtype.
+
+        Example:
+            >>> cosloss.keras.metrics.CosineSimilarity.from_config(
+            ...     {'name': 'cos', 'dtype': 'float64', 'axis': 1})
+            cosloss.keras.metrics.CosineSimilarity(name='cos', dtype='float64', axis=1)
+        """
         return cls(**config)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"{type(self).__module__}.{type(self).__name__}(name={self.name!r}, "
                 f"dtype={self.dtype.name!r}, axis={self.axis!r})")

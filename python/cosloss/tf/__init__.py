@@ -10,6 +10,14 @@ and eagerly. Only this module imports TensorFlow; install it with
     cosloss.tf.losses.cosine_distance            (adds to loss_collection)
     cosloss.tf.keras.losses.cosine_similarity, CosineSimilarity (a Keras Loss)
     cosloss.tf.cosine_similarity_loss, _v2, _v3
+
+Example:
+    >>> x = tf.constant([[1., 0.]])
+    >>> y = tf.Variable([[1., 1.]])
+    >>> with tf.GradientTape() as tape:
+    ...     loss = cosloss.tf.keras.losses.CosineSimilarity()(x, y)
+    >>> loss.numpy(), tape.gradient(loss, y).numpy()
+    (np.float32(-0.70710677), array([[-0.35355338,  0.35355338]], dtype=float32))
 """
 
 try:

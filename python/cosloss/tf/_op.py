@@ -1,12 +1,21 @@
 """TensorFlow ops whose values and gradients come from cosloss's numpy API."""
 
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 import tensorflow as tf
 
 import cosloss
 
+# What tf.convert_to_tensor takes: tensors, numpy arrays, Python numbers and lists.
+TensorLike = tf.types.experimental.TensorLike
 
-def numpy_op(forward, backward, inputs, value_dtype, value_shape, name):
+
+def numpy_op(forward: Callable[..., Any], backward: Callable[..., Any], inputs: Sequence[tf.Tensor],
+             value_dtype: tf.DType, value_shape: tf.TensorShape, name: str) -> tf.Tensor:
     """A TensorFlow op: forward(*arrays) -> value, backward(*arrays, upstream) -> grads.
 
     backward returns one gradient array per input. value_shape is the static
@@ -14,11 +23,11 @@ def numpy_op(forward, backward, inputs, value_dtype, value_shape, name):
     """
 
     @tf.custom_gradient
-    def op(*xs):
+    def op(*xs: tf.Tensor) -> tuple[tf.Tensor, Callable[[tf.Tensor], list[tf.Tensor]]]:
         value = tf.numpy_function(forward, list(xs), value_dtype, stateful=False, name=name)
         value.set_shape(value_shape)
 
-        def grad(upstream):
+        def grad(upstream: tf.Tensor) -> list[tf.Tensor]:
             grads = tf.numpy_function(backward, list(xs) + [upstream], [x.dtype for x in xs],
                                       stateful=False, name=f"{name}_grad")
             if not isinstance(grads, (list, tuple)):  # eager mode unwraps a single output
@@ -32,13 +41,14 @@ def numpy_op(forward, backward, inputs, value_dtype, value_shape, name):
     return op(*inputs)
 
 
-def loss_op(fn, inputs, value_dtype, value_shape, name, **kwargs):
+def loss_op(fn: Callable[..., Any], inputs: Sequence[tf.Tensor], value_dtype: tf.DType,
+            value_shape: tf.TensorShape, name: str, **kwargs: Any) -> tf.Tensor:
     """fn(*inputs, **kwargs) as an op whose gradient is cosloss.value_and_grad's."""
 
-    def forward(*arrays):
+    def forward(*arrays: np.ndarray) -> np.ndarray:
         return np.asarray(fn(*arrays, **kwargs), dtype=value_dtype.as_numpy_dtype)
 
-    def backward(*arrays):
+    def backward(*arrays: np.ndarray) -> list[np.ndarray]:
         *args, upstream = arrays
         _, grads = cosloss.value_and_grad(fn, *args, upstream=upstream, **kwargs)
         return [np.asarray(g, dtype=a.dtype) for g, a in zip(grads, args)]

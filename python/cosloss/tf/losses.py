@@ -1,4 +1,11 @@
-"""tf.compat.v1.losses.cosine_distance as a TensorFlow op computed by cosloss."""
+"""tf.compat.v1.losses.cosine_distance as a TensorFlow op computed by cosloss.
+
+Example:
+    >>> cosloss.tf.losses.cosine_distance([[0., 1.]], [[0., 1.]], axis=1).numpy()
+    np.float32(0.0)
+"""
+
+from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
@@ -6,23 +13,55 @@ import tensorflow as tf
 import cosloss
 from cosloss.losses import Reduction, _check_cosine_distance_args
 from cosloss._weights import compute_weighted_loss_v1_weights_grad
-from cosloss.tf._op import numpy_op
+from cosloss.tf._op import TensorLike, numpy_op
 
 __all__ = ["cosine_distance", "Reduction"]
 
 
-def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None,
-                    loss_collection=tf.compat.v1.GraphKeys.LOSSES,
-                    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS, dim=None):
-    """TF1's cosine_distance (1 − Σ labels·predictions, weighted and reduced) in Go.
+def cosine_distance(labels: TensorLike, predictions: TensorLike, axis: int | None = None,
+                    weights: TensorLike = 1.0, scope: str | None = None,
+                    loss_collection: str | None = tf.compat.v1.GraphKeys.LOSSES,
+                    reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS,
+                    dim: int | None = None) -> tf.Tensor:
+    """TF1's cosine distance of unit vectors, weighted and reduced, computed in Go.
 
-    Like TensorFlow it casts both inputs to float32, returns float32, and in
-    graph mode adds the loss to loss_collection, so
-    tf.compat.v1.losses.get_total_loss() includes it. Gradients reach
-    labels, predictions and weights, as TensorFlow's do.
+        losses = 1 - sum(labels * predictions, axis, keepdims=True)
+        return compute_weighted_loss(losses, weights, reduction=reduction)
+
+    A TensorFlow op (graph or eager) with the numbers of
+    `cosloss.losses.cosine_distance`: no normalization, both inputs cast to
+    float32, a float32 result, and TF1's strict rule for `weights` against
+    the [N, 1] losses. As in TensorFlow, in graph mode the loss is added to
+    `loss_collection`, so `tf.compat.v1.losses.get_total_loss()` includes
+    it, and gradients reach labels, predictions and weights.
+
+    Args:
+        labels: A tensor of any real dtype.
+        predictions: A tensor whose shape is compatible with labels'.
+        axis: The int dimension of the dot product (required).
+        weights: A scalar, or a tensor of the losses' rank whose every
+            dimension is 1 or equal to theirs.
+        scope: The name scope of the op (default "cosine_distance_loss").
+        loss_collection: The graph collection the loss is added to in graph
+            mode; None or "" adds it nowhere.
+        reduction: A `Reduction` key.
+        dim: Deprecated alias of `axis`.
+
+    Returns:
+        A float32 scalar tensor, or for `Reduction.NONE` a float32 tensor of
+        the inputs' shape with `axis` of size 1.
+
+    Raises:
+        ValueError: No axis ("You must specify 'axis'."), both `axis` and
+            `dim`, None inputs, incompatible static shapes, an invalid
+            `reduction`, or (eagerly) weights that do not broadcast. In
+            graph mode errors that depend on the fed values are raised by
+            `Session.run` as `tf.errors.InvalidArgumentError`.
 
     Example:
-        >>> cosloss.tf.losses.cosine_distance(tf.constant([[0.6, 0.8]]), tf.constant([[0.8, 0.6]]), axis=1).numpy()
+        >>> loss = cosloss.tf.losses.cosine_distance(
+        ...     tf.constant([[0.6, 0.8]]), tf.constant([[0.8, 0.6]]), axis=1)
+        >>> loss.numpy()
         np.float32(0.03999996)
     """
     axis = _check_cosine_distance_args(labels, predictions, axis, dim, reduction)
@@ -44,14 +83,16 @@ def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None,
     return loss
 
 
-def _cosine_distance_op(labels, predictions, weights, axis, reduction, value_shape):
+def _cosine_distance_op(labels: tf.Tensor, predictions: tf.Tensor, weights: tf.Tensor,
+                        axis: int, reduction: str, value_shape: tf.TensorShape) -> tf.Tensor:
     """The op; its backward also gives weights TensorFlow's gradient."""
 
-    def forward(l, p, w):
+    def forward(l: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
         return np.asarray(cosloss.losses.cosine_distance(l, p, axis=axis, weights=w, reduction=reduction),
                           dtype=np.float32)
 
-    def backward(l, p, w, upstream):
+    def backward(l: np.ndarray, p: np.ndarray, w: np.ndarray, upstream: np.ndarray,
+                 ) -> list[np.ndarray]:
         _, (d_labels, d_pred) = cosloss.value_and_grad(
             cosloss.losses.cosine_distance, l, p, axis=axis, weights=w, reduction=reduction,
             upstream=upstream)

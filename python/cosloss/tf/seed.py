@@ -1,14 +1,25 @@
-"""The seed article's three cosine losses as TensorFlow ops computed by cosloss."""
+"""The seed article's three cosine losses as TensorFlow ops computed by cosloss.
+
+Example:
+    >>> cosloss.tf.cosine_similarity_loss_v2([[1., 0.]], [[0., 0.]]).numpy()  # zero vector
+    array([1.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import tensorflow as tf
 
 import cosloss
-from cosloss.tf._op import loss_op, reduced_shape
+from cosloss.tf._op import TensorLike, loss_op, reduced_shape
 
 __all__ = ["cosine_similarity_loss", "cosine_similarity_loss_v2", "cosine_similarity_loss_v3"]
 
 
-def cosine_op(fn, a, b, axis, name):
+def cosine_op(fn: Callable[..., Any], a: TensorLike, b: TensorLike, axis: int,
+              name: str) -> tf.Tensor:
     """fn(a, b, axis=axis) for a cosloss cosine-form function fn."""
     a = tf.convert_to_tensor(a)
     b = tf.convert_to_tensor(b, dtype_hint=a.dtype)
@@ -18,8 +29,28 @@ def cosine_op(fn, a, b, axis, name):
     return loss_op(fn, [a, b], a.dtype, reduced_shape(shape, axis), name, axis=axis)
 
 
-def cosine_similarity_loss(a, b, axis=-1):
-    """−cos(a, b) along axis (TensorFlow's ε rule: zero vectors give 0).
+def cosine_similarity_loss(a: TensorLike, b: TensorLike, axis: int = -1) -> tf.Tensor:
+    """Negative cosine similarity as a TensorFlow op computed in Go, in [-1, 1].
+
+        loss = -sum(l2_normalize(a, axis) * l2_normalize(b, axis), axis)
+
+    Forward pass and gradient are `cosloss.cosine_similarity_loss`'s;
+    zero vectors give 0.
+
+    Args:
+        a: A float16, float32 or float64 tensor, or anything
+            `tf.convert_to_tensor` takes.
+        b: A tensor of a's dtype whose shape broadcasts with a's.
+        axis: The int dimension along which the cosine is computed.
+
+    Returns:
+        A tensor of the broadcast shape without `axis`, in the inputs' dtype.
+
+    Raises:
+        TypeError: The inputs' dtypes differ, or (eagerly) are not floating.
+        ValueError: Shapes that do not broadcast, or (eagerly) an axis out
+            of range. In graph mode errors that depend on the fed values are
+            raised by `Session.run` as `tf.errors.InvalidArgumentError`.
 
     Example:
         >>> cosloss.tf.cosine_similarity_loss(tf.constant([[1., 2.]]), tf.constant([[2., 1.]])).numpy()
@@ -28,8 +59,28 @@ def cosine_similarity_loss(a, b, axis=-1):
     return cosine_op(cosloss.cosine_similarity_loss, a, b, axis, "cosine_similarity_loss")
 
 
-def cosine_similarity_loss_v2(a, b, axis=-1):
-    """1 − cos(a, b) along axis.
+def cosine_similarity_loss_v2(a: TensorLike, b: TensorLike, axis: int = -1) -> tf.Tensor:
+    """One minus the cosine similarity as a TensorFlow op computed in Go, in [0, 2].
+
+        loss = 1 - sum(l2_normalize(a, axis) * l2_normalize(b, axis), axis)
+
+    Forward pass and gradient are `cosloss.cosine_similarity_loss_v2`'s;
+    zero vectors give 1.
+
+    Args:
+        a: A float16, float32 or float64 tensor, or anything
+            `tf.convert_to_tensor` takes.
+        b: A tensor of a's dtype whose shape broadcasts with a's.
+        axis: The int dimension along which the cosine is computed.
+
+    Returns:
+        A tensor of the broadcast shape without `axis`, in the inputs' dtype.
+
+    Raises:
+        TypeError: The inputs' dtypes differ, or (eagerly) are not floating.
+        ValueError: Shapes that do not broadcast, or (eagerly) an axis out
+            of range. In graph mode errors that depend on the fed values are
+            raised by `Session.run` as `tf.errors.InvalidArgumentError`.
 
     Example:
         >>> cosloss.tf.cosine_similarity_loss_v2(tf.constant([[1., 2.]]), tf.constant([[2., 1.]])).numpy()
@@ -38,8 +89,28 @@ def cosine_similarity_loss_v2(a, b, axis=-1):
     return cosine_op(cosloss.cosine_similarity_loss_v2, a, b, axis, "cosine_similarity_loss_v2")
 
 
-def cosine_similarity_loss_v3(a, b, axis=-1):
-    """(1 − cos(a, b))² along axis.
+def cosine_similarity_loss_v3(a: TensorLike, b: TensorLike, axis: int = -1) -> tf.Tensor:
+    """One minus the cosine similarity, squared, as a TensorFlow op computed in Go, in [0, 4].
+
+        loss = (1 - sum(l2_normalize(a, axis) * l2_normalize(b, axis), axis)) ** 2
+
+    Forward pass and gradient are `cosloss.cosine_similarity_loss_v3`'s;
+    zero vectors give 1.
+
+    Args:
+        a: A float16, float32 or float64 tensor, or anything
+            `tf.convert_to_tensor` takes.
+        b: A tensor of a's dtype whose shape broadcasts with a's.
+        axis: The int dimension along which the cosine is computed.
+
+    Returns:
+        A tensor of the broadcast shape without `axis`, in the inputs' dtype.
+
+    Raises:
+        TypeError: The inputs' dtypes differ, or (eagerly) are not floating.
+        ValueError: Shapes that do not broadcast, or (eagerly) an axis out
+            of range. In graph mode errors that depend on the fed values are
+            raised by `Session.run` as `tf.errors.InvalidArgumentError`.
 
     Example:
         >>> cosloss.tf.cosine_similarity_loss_v3(tf.constant([[1., 2.]]), tf.constant([[2., 1.]])).numpy()

@@ -1,19 +1,57 @@
-"""tf.keras.losses.cosine_similarity and CosineSimilarity, computed by cosloss."""
+"""tf.keras.losses.cosine_similarity and CosineSimilarity, computed by cosloss.
+
+Example:
+    >>> loss = cosloss.tf.keras.losses.CosineSimilarity()
+    >>> loss(tf.constant([[1., 2.]]), tf.constant([[2., 1.]])).numpy()
+    np.float32(-0.8)
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 import tensorflow as tf
 
 import cosloss
+from cosloss.tf._op import TensorLike
 from cosloss.tf.seed import cosine_op
 
 __all__ = ["cosine_similarity", "cosine_proximity", "cosine", "CosineSimilarity"]
 
 
-def cosine_similarity(y_true, y_pred, axis=-1):
-    """−Σ l2_normalize(y_true)·l2_normalize(y_pred) along axis, in Go.
+def cosine_similarity(y_true: TensorLike, y_pred: TensorLike, axis: int = -1) -> tf.Tensor:
+    """Computes the negative cosine similarity as a TensorFlow op, in Go.
+
+        loss = -sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis)
+
+    A TensorFlow op (graph or eager) whose forward pass and gradient both
+    run in cosloss's Go core, with the numbers of
+    `cosloss.keras.losses.cosine_similarity`: in [-1, 1], -1 when the
+    vectors point the same way, 0 for a zero vector. `cosine_proximity` and
+    `cosine` are aliases.
+
+    Args:
+        y_true: A float16, float32 or float64 tensor, or anything
+            `tf.convert_to_tensor` takes.
+        y_pred: A tensor of y_true's dtype whose shape broadcasts with
+            y_true's.
+        axis: The int dimension along which the cosine similarity is
+            computed.
+
+    Returns:
+        A tensor of the broadcast shape without `axis`, in the inputs' dtype.
+
+    Raises:
+        TypeError: The inputs' dtypes differ, or (eagerly) are not floating.
+        ValueError: Shapes that do not broadcast, or (eagerly) an axis out
+            of range. In graph mode errors that depend on the fed values are
+            raised by `Session.run` as `tf.errors.InvalidArgumentError`.
 
     Example:
-        >>> cosloss.tf.keras.losses.cosine_similarity(tf.constant([[1., 2.]]), tf.constant([[2., 1.]])).numpy()
-        array([-0.8], dtype=float32)
+        >>> y_true = tf.constant([[0., 1.], [1., 1.], [1., 1.]])
+        >>> y_pred = tf.constant([[1., 0.], [1., 1.], [-1., -1.]])
+        >>> cosloss.tf.keras.losses.cosine_similarity(y_true, y_pred, axis=1).numpy()
+        array([-0., -1.,  1.], dtype=float32)
     """
     return cosine_op(cosloss.keras.losses.cosine_similarity, y_true, y_pred, axis,
                      "cosine_similarity")
@@ -28,27 +66,81 @@ def _keras3() -> bool:
 
 
 class CosineSimilarity(tf.keras.losses.Loss):
-    """A Keras Loss whose per-sample −cos (and its gradient) comes from cosloss.
+    """A Keras `Loss` whose per-sample -cos (and its gradient) comes from cosloss.
 
-    Keras applies sample weights and the reduction itself, so the value is
-    tf.keras.losses.CosineSimilarity's; use it in model.compile(loss=...).
+        losses = -sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis)
+        loss = reduce(losses * sample_weight)
+
+    Keras applies `sample_weight` and the reduction itself, so the value is
+    `tf.keras.losses.CosineSimilarity`'s; use it in
+    `model.compile(loss=...)`. Call it as `loss(y_true, y_pred,
+    sample_weight=None)` (Keras's `Loss.__call__`). Under Keras 3, which has
+    no "auto", the default reduction becomes "sum_over_batch_size".
+
+    Args:
+        axis: The int dimension along which the cosine similarity is
+            computed.
+        reduction: A Keras reduction key: "auto", "sum_over_batch_size",
+            "sum" or "none".
+        name: The loss's name.
+
+    Raises:
+        ValueError: An invalid `reduction` (raised by Keras).
 
     Example:
         >>> loss = cosloss.tf.keras.losses.CosineSimilarity(axis=1)
-        >>> float(loss(tf.constant([[0., 1.], [1., 1.]]), tf.constant([[1., 0.], [1., 1.]])))
-        -0.5
+        >>> loss
+        cosloss.tf.keras.losses.CosineSimilarity(axis=1, reduction='auto', name='cosine_similarity')
+        >>> y_true = tf.constant([[0., 1.], [1., 1.]])
+        >>> y_pred = tf.constant([[1., 0.], [1., 1.]])
+        >>> loss(y_true, y_pred).numpy()  # mean of [-0., -1.]
+        np.float32(-0.5)
+        >>> loss(y_true, y_pred, sample_weight=tf.constant([0.8, 0.2])).numpy()
+        np.float32(-0.1)
     """
 
-    def __init__(self, axis=-1, reduction="auto", name="cosine_similarity"):
+    def __init__(self, axis: int = -1, reduction: str = "auto",
+                 name: str = "cosine_similarity") -> None:
         if _keras3() and reduction == "auto":
             reduction = "sum_over_batch_size"  # Keras 3 has no "auto"
         super().__init__(reduction=reduction, name=name)
         self.axis = axis
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: TensorLike, y_pred: TensorLike) -> tf.Tensor:
+        """The per-sample losses, before Keras weights and reduces them.
+
+        Args:
+            y_true: As in `cosine_similarity`.
+            y_pred: As in `cosine_similarity`.
+
+        Returns:
+            `cosine_similarity(y_true, y_pred, axis=self.axis)`.
+
+        Raises:
+            TypeError: As `cosine_similarity`.
+            ValueError: As `cosine_similarity`.
+
+        Example:
+            >>> loss = cosloss.tf.keras.losses.CosineSimilarity(axis=1)
+            >>> loss.call(tf.constant([[1., 2.]]), tf.constant([[2., 1.]])).numpy()
+            array([-0.8], dtype=float32)
+        """
         return cosine_similarity(y_true, y_pred, axis=self.axis)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, for Keras serialization.
+
+        Returns:
+            Keras's `Loss.get_config()` dict with "axis" added.
+
+        Example:
+            >>> cosloss.tf.keras.losses.CosineSimilarity(axis=1).get_config()
+            {'reduction': 'auto', 'name': 'cosine_similarity', 'axis': 1}
+        """
         config = super().get_config()
         config["axis"] = self.axis
         return config
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__module__}.{type(self).__name__}(axis={self.axis!r}, "
+                f"reduction={self.reduction!r}, name={self.name!r})")
