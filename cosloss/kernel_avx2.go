@@ -134,60 +134,61 @@ func checkCols[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride int
 	}
 }
 
-// avx2Cols32 adds n rows into the sums of m = len(dot) columns. The rows
-// accumulate in float32 lanes held in registers (the caller passes groups
+// The column kernels add n rows into the sums of m = len(dot) neighbouring
+// columns. They take the rows four at a time, each four sweeping the whole
+// block of columns: memory is then read as eight long runs (four rows of x
+// and of y), which the hardware prefetcher follows, and the running sums
+// stay in L1 cache. Walking a few columns down all n rows instead reads
+// 2n short runs at once, which the prefetcher cannot track: at 256×100000
+// float32 that took 11 ms against 7.5 ms this way.
+
+// avx2Cols32 keeps its running sums in float32 (the caller passes groups
 // of a few rows, so rounding stays at float32's level for those few
-// additions), then widen into the float64 sums. Columns go 32 at a time:
-// twelve independent accumulators keep both FMA units busy, where one
-// column vector's three chains would wait on FMA latency at every row.
+// additions) and widens them into the float64 sums once, at the end.
 func avx2Cols32(dot, xx, yy []float64, x, y []float32, n, xStride, yStride int) {
 	checkCols(dot, xx, yy, x, y, n, xStride, yStride)
 	m := len(dot)
+	var acc [3][innerBlock]float32
+	_ = acc[0][:m] // m ≤ innerBlock
+	full := m &^ 7
+	pd, pa, pb := base(acc[0][:]), base(acc[1][:]), base(acc[2][:])
 	px, py := base(x), base(y)
-	j := 0
-	for ; j+32 <= m; j += 32 {
-		var d0, d1, d2, d3, a0, a1, a2, a3, b0, b1, b2, b3 archsimd.Float32x8
-		xo, yo := j, j
-		for k := 0; k < n; k++ {
-			xv, yv := load32(px, xo), load32(py, yo)
-			d0, a0, b0 = xv.MulAdd(yv, d0), xv.MulAdd(xv, a0), yv.MulAdd(yv, b0)
-			xv, yv = load32(px, xo+8), load32(py, yo+8)
-			d1, a1, b1 = xv.MulAdd(yv, d1), xv.MulAdd(xv, a1), yv.MulAdd(yv, b1)
-			xv, yv = load32(px, xo+16), load32(py, yo+16)
-			d2, a2, b2 = xv.MulAdd(yv, d2), xv.MulAdd(xv, a2), yv.MulAdd(yv, b2)
-			xv, yv = load32(px, xo+24), load32(py, yo+24)
-			d3, a3, b3 = xv.MulAdd(yv, d3), xv.MulAdd(xv, a3), yv.MulAdd(yv, b3)
-			xo += xStride
-			yo += yStride
-		}
-		widen4(dot[j:j+32], d0, d1, d2, d3)
-		widen4(xx[j:j+32], a0, a1, a2, a3)
-		widen4(yy[j:j+32], b0, b1, b2, b3)
-	}
-	for ; j+8 <= m; j += 8 {
-		var d, a, b archsimd.Float32x8
-		xo, yo := j, j
-		for k := 0; k < n; k++ {
-			xv, yv := load32(px, xo), load32(py, yo)
+	k := 0
+	for ; k+4 <= n; k += 4 {
+		x0, x1, x2, x3 := k*xStride, (k+1)*xStride, (k+2)*xStride, (k+3)*xStride
+		y0, y1, y2, y3 := k*yStride, (k+1)*yStride, (k+2)*yStride, (k+3)*yStride
+		for j := 0; j < full; j += 8 {
+			d, a, b := load32(pd, j), load32(pa, j), load32(pb, j)
+			xv, yv := load32(px, x0+j), load32(py, y0+j)
 			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
-			xo += xStride
-			yo += yStride
+			xv, yv = load32(px, x1+j), load32(py, y1+j)
+			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
+			xv, yv = load32(px, x2+j), load32(py, y2+j)
+			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
+			xv, yv = load32(px, x3+j), load32(py, y3+j)
+			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
+			store32(pd, j, d)
+			store32(pa, j, a)
+			store32(pb, j, b)
 		}
-		addWidened(dot[j:j+8], d)
-		addWidened(xx[j:j+8], a)
-		addWidened(yy[j:j+8], b)
 	}
-	if j < m {
-		colsPortable(dot[j:], xx[j:], yy[j:], x[j:], y[j:], n, xStride, yStride)
+	for ; k < n; k++ {
+		x0, y0 := k*xStride, k*yStride
+		for j := 0; j < full; j += 8 {
+			xv, yv := load32(px, x0+j), load32(py, y0+j)
+			store32(pd, j, xv.MulAdd(yv, load32(pd, j)))
+			store32(pa, j, xv.MulAdd(xv, load32(pa, j)))
+			store32(pb, j, yv.MulAdd(yv, load32(pb, j)))
+		}
 	}
-}
-
-// widen4 adds four vectors' lanes, as float64, into sums[0:32].
-func widen4(sums []float64, v0, v1, v2, v3 archsimd.Float32x8) {
-	addWidened(sums[0:8], v0)
-	addWidened(sums[8:16], v1)
-	addWidened(sums[16:24], v2)
-	addWidened(sums[24:32], v3)
+	for j := 0; j < full; j += 8 {
+		addWidened(dot[j:j+8], load32(pd, j))
+		addWidened(xx[j:j+8], load32(pa, j))
+		addWidened(yy[j:j+8], load32(pb, j))
+	}
+	if full < m {
+		colsPortable(dot[full:], xx[full:], yy[full:], x[full:], y[full:], n, xStride, yStride)
+	}
 }
 
 // addWidened adds the eight lanes of v, as float64, into sums[0:8].
@@ -197,46 +198,43 @@ func addWidened(sums []float64, v archsimd.Float32x8) {
 	store64(p, 4, load64(p, 4).Add(v.GetHi().ConvertToFloat64()))
 }
 
-// avx2Cols64 is avx2Cols32 for float64, which accumulates straight into the
-// sums: 16 columns (twelve accumulators) at a time.
+// avx2Cols64 accumulates straight into the float64 sums.
 func avx2Cols64(dot, xx, yy []float64, x, y []float64, n, xStride, yStride int) {
 	checkCols(dot, xx, yy, x, y, n, xStride, yStride)
 	m := len(dot)
-	px, py := base(x), base(y)
+	full := m &^ 3
 	pd, pa, pb := base(dot), base(xx), base(yy)
-	j := 0
-	for ; j+16 <= m; j += 16 {
-		d0, d1, d2, d3 := load64(pd, j), load64(pd, j+4), load64(pd, j+8), load64(pd, j+12)
-		a0, a1, a2, a3 := load64(pa, j), load64(pa, j+4), load64(pa, j+8), load64(pa, j+12)
-		b0, b1, b2, b3 := load64(pb, j), load64(pb, j+4), load64(pb, j+8), load64(pb, j+12)
-		xo, yo := j, j
-		for k := 0; k < n; k++ {
-			xv, yv := load64(px, xo), load64(py, yo)
-			d0, a0, b0 = xv.MulAdd(yv, d0), xv.MulAdd(xv, a0), yv.MulAdd(yv, b0)
-			xv, yv = load64(px, xo+4), load64(py, yo+4)
-			d1, a1, b1 = xv.MulAdd(yv, d1), xv.MulAdd(xv, a1), yv.MulAdd(yv, b1)
-			xv, yv = load64(px, xo+8), load64(py, yo+8)
-			d2, a2, b2 = xv.MulAdd(yv, d2), xv.MulAdd(xv, a2), yv.MulAdd(yv, b2)
-			xv, yv = load64(px, xo+12), load64(py, yo+12)
-			d3, a3, b3 = xv.MulAdd(yv, d3), xv.MulAdd(xv, a3), yv.MulAdd(yv, b3)
-			xo += xStride
-			yo += yStride
+	px, py := base(x), base(y)
+	k := 0
+	for ; k+4 <= n; k += 4 {
+		x0, x1, x2, x3 := k*xStride, (k+1)*xStride, (k+2)*xStride, (k+3)*xStride
+		y0, y1, y2, y3 := k*yStride, (k+1)*yStride, (k+2)*yStride, (k+3)*yStride
+		for j := 0; j < full; j += 4 {
+			d, a, b := load64(pd, j), load64(pa, j), load64(pb, j)
+			xv, yv := load64(px, x0+j), load64(py, y0+j)
+			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
+			xv, yv = load64(px, x1+j), load64(py, y1+j)
+			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
+			xv, yv = load64(px, x2+j), load64(py, y2+j)
+			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
+			xv, yv = load64(px, x3+j), load64(py, y3+j)
+			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
+			store64(pd, j, d)
+			store64(pa, j, a)
+			store64(pb, j, b)
 		}
-		store64(pd, j, d0)
-		store64(pd, j+4, d1)
-		store64(pd, j+8, d2)
-		store64(pd, j+12, d3)
-		store64(pa, j, a0)
-		store64(pa, j+4, a1)
-		store64(pa, j+8, a2)
-		store64(pa, j+12, a3)
-		store64(pb, j, b0)
-		store64(pb, j+4, b1)
-		store64(pb, j+8, b2)
-		store64(pb, j+12, b3)
 	}
-	if j < m {
-		colsPortable(dot[j:], xx[j:], yy[j:], x[j:], y[j:], n, xStride, yStride)
+	for ; k < n; k++ {
+		x0, y0 := k*xStride, k*yStride
+		for j := 0; j < full; j += 4 {
+			xv, yv := load64(px, x0+j), load64(py, y0+j)
+			store64(pd, j, xv.MulAdd(yv, load64(pd, j)))
+			store64(pa, j, xv.MulAdd(xv, load64(pa, j)))
+			store64(pb, j, yv.MulAdd(yv, load64(pb, j)))
+		}
+	}
+	if full < m {
+		colsPortable(dot[full:], xx[full:], yy[full:], x[full:], y[full:], n, xStride, yStride)
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 // The kernel sets unroll by 8, 16 and 32 elements and leave tails to
 // scalar loops; these sizes land on, just before and just after each of
 // those boundaries, and past the float32 block and the row group.
-var kernelSizes = []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 64, 100, 511, 512, 513, 1025}
+var kernelSizes = []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 64, 100, 511, 512, 513, 1025, innerBlock}
 
 func closeTo(got, want, scale float64) bool {
 	return math.Abs(got-want) <= 1e-6*scale+1e-12
@@ -63,16 +63,17 @@ func testColumnSums[T Float](t *testing.T, m, n, stride int) {
 // Across the first axis of wide arrays (the tiled column path), against
 // the float64 formula.
 func TestCosineAlongFirstAxisWide(t *testing.T) {
-	for _, inner := range []int{33, 100, 1025} {
+	for _, inner := range []int{33, 100, 1025, innerBlock + 5} {
 		l := Layout{Outer: 2, Len: 37, Inner: inner}
 		x, y := randomSlice[float32](l.Size(), 31), randomSlice[float32](l.Size(), 32)
 		out := make([]float32, l.Slices())
 		if err := Cosine(Contiguous(x, l), Contiguous(y, l), Cos, out, float32(DefaultEpsilon)); err != nil {
 			t.Fatal(err)
 		}
+		x64, y64 := widen(x), widen(y)
 		for o := 0; o < l.Outer; o++ {
 			for i := 0; i < l.Inner; i++ {
-				xs, ys := gather(widen(x), l, o, i), gather(widen(y), l, o, i)
+				xs, ys := gather(x64, l, o, i), gather(y64, l, o, i)
 				if want, got := refCosine(xs, ys, DefaultEpsilon), float64(out[o*l.Inner+i]); math.Abs(got-want) > 1e-6 {
 					t.Fatalf("inner %d slice (%d,%d): got %v want %v", inner, o, i, got, want)
 				}

@@ -186,8 +186,8 @@ func sumsAcross[T Float](x, y View[T], o, i0 int, dot, xx, yy []float64) {
 	clear(dot)
 	clear(xx)
 	clear(yy)
-	// Rows go in groups: a group's runs stay in cache while the kernel
-	// walks down them column by column, and memory is still read in order.
+	// Rows go to the kernel in groups of 16, which bounds how many
+	// additions the float32 kernel makes before widening to float64.
 	const rowGroup = 16
 	for k0 := 0; k0 < x.Len; k0 += rowGroup {
 		n := min(rowGroup, x.Len-k0)
