@@ -62,17 +62,27 @@ func avx2Sums32(x, y []float32) pairSums {
 			a0, a1 = x0.MulAdd(x0, a0), x1.MulAdd(x1, a1)
 			b0, b1 = y0.MulAdd(y0, b0), y1.MulAdd(y1, b1)
 		}
-		s.dot += lanes32(d0.Add(d1))
-		s.xx += lanes32(a0.Add(a1))
-		s.yy += lanes32(b0.Add(b1))
+		s.add(lanes3(widen32(d0.Add(d1)), widen32(a0.Add(a1)), widen32(b0.Add(b1))))
 	}
-	s.add(scalarSums(x, y, full, full, 1, 1, n-full))
+	if full < n {
+		s.add(scalarSums(x, y, full, full, 1, 1, n-full))
+	}
 	return s
 }
 
-// lanes32 adds the eight lanes in float64.
-func lanes32(v archsimd.Float32x8) float64 {
-	return lanes64(v.GetLo().ConvertToFloat64().Add(v.GetHi().ConvertToFloat64()))
+// widen32 adds the two halves of v in float64.
+func widen32(v archsimd.Float32x8) archsimd.Float64x4 {
+	return v.GetLo().ConvertToFloat64().Add(v.GetHi().ConvertToFloat64())
+}
+
+// lanes3 adds the lanes of d, a and b together, in registers: short rows
+// pay for this reduction once each, so it is done for all three sums at
+// once with horizontal adds, rather than one vector at a time.
+func lanes3(d, a, b archsimd.Float64x4) pairSums {
+	da := d.AddPairsGrouped(a) // d0+d1, a0+a1, d2+d3, a2+a3
+	bb := b.AddPairsGrouped(b) // b0+b1, b0+b1, b2+b3, b2+b3
+	h := da.GetLo().Add(da.GetHi())
+	return pairSums{dot: h.GetElem(0), xx: h.GetElem(1), yy: bb.GetLo().Add(bb.GetHi()).GetElem(0)}
 }
 
 func avx2Sums64(x, y []float64) pairSums {
@@ -88,16 +98,11 @@ func avx2Sums64(x, y []float64) pairSums {
 		a0, a1 = x0.MulAdd(x0, a0), x1.MulAdd(x1, a1)
 		b0, b1 = y0.MulAdd(y0, b0), y1.MulAdd(y1, b1)
 	}
-	s := pairSums{dot: lanes64(d0.Add(d1)), xx: lanes64(a0.Add(a1)), yy: lanes64(b0.Add(b1))}
-	s.add(scalarSums(x, y, full, full, 1, 1, n-full))
+	s := lanes3(d0.Add(d1), a0.Add(a1), b0.Add(b1))
+	if full < n {
+		s.add(scalarSums(x, y, full, full, 1, 1, n-full))
+	}
 	return s
-}
-
-// lanes64 adds the four lanes in registers: storing the vector and
-// reloading its lanes stalls on store forwarding.
-func lanes64(v archsimd.Float64x4) float64 {
-	h := v.GetLo().Add(v.GetHi())
-	return h.GetElem(0) + h.GetElem(1)
 }
 
 func avx2Comb32(dst, a, b []float32, s, p float32) {

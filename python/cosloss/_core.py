@@ -199,12 +199,15 @@ def cosine_fast(x, y, axis, form):
     ndim = len(shape)
     if eps is None or y.dtype != dtype or y.shape != shape or not -ndim <= axis < ndim:
         return None
-    if axis < 0:
-        axis += ndim
-    n = shape[axis]
-    inner = 1
-    for d in shape[axis + 1:]:
-        inner *= d
+    if axis == -1 or axis == ndim - 1:
+        # The usual axis, without the general case's tuple work.
+        n, inner, out_shape = shape[-1], 1, shape[:-1]
+    else:
+        if axis < 0:
+            axis += ndim
+        n, inner, out_shape = shape[axis], 1, shape[:axis] + shape[axis + 1:]
+        for d in shape[axis + 1:]:
+            inner *= d
     outer = x.size // (n * inner) if n * inner else 0
     if not outer:
         return None
@@ -216,7 +219,7 @@ def cosine_fast(x, y, axis, form):
     itemsize = x.itemsize
     if xa % itemsize or ya % itemsize:
         return None
-    out = np.empty(shape[:axis] + shape[axis + 1:] if axis + 1 < ndim else shape[:axis], dtype)
+    out = np.empty(out_shape, dtype)
     try:
         _cosine_contiguous(itemsize * 8, form, xa, ya, _address(_buffer(out)),
                            outer, n, inner, eps)
