@@ -115,3 +115,38 @@ def view3(arr: np.ndarray, axis: int) -> tuple[np.ndarray, tuple[int, ...]]:
     # zero keeps Go's bounds check from seeing an arbitrary value.
     strides = tuple(0 if d == 1 else s // size for d, s in zip(v.shape, v.strides))
     return v, strides
+
+
+def check_out(out: object, count: int) -> tuple[np.ndarray, ...] | None:
+    """out= of value_and_grad: None, or a tuple of count writeable ndarrays."""
+    if out is None:
+        return None
+    if (not isinstance(out, tuple) or len(out) != count
+            or not all(isinstance(o, np.ndarray) for o in out)):
+        got = (f"a tuple of {len(out)}: ({', '.join(type(o).__name__ for o in out)})"
+               if isinstance(out, tuple) else type(out).__name__)
+        raise TypeError(f"out must be a tuple of {count} numpy arrays, one per gradient, got {got}")
+    for i, o in enumerate(out):
+        if not o.flags.writeable:
+            raise ValueError(f"out[{i}] is read-only")
+    return out
+
+
+def deliver(grads: tuple[np.ndarray, ...], out: tuple[np.ndarray, ...] | None,
+            ) -> tuple[np.ndarray, ...]:
+    """grads, or out holding them: the numpy convention for out= arguments.
+
+    Each out[i] must have its gradient's exact shape and dtype; a gradient
+    the core already wrote into out[i] is not copied again.
+    """
+    if out is None:
+        return grads
+    for i, (g, o) in enumerate(zip(grads, out)):
+        if o.shape != g.shape:
+            raise ValueError(f"out[{i}] must have the gradient's shape {g.shape}, got {o.shape}")
+        if o.dtype != g.dtype:
+            raise TypeError(f"out[{i}] must have the gradient's dtype {g.dtype}, got {o.dtype}")
+    for g, o in zip(grads, out):
+        if g is not o:
+            np.copyto(o, g)
+    return out

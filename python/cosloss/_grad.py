@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from cosloss import _core, _keras, _ops, keras, losses, nn, seed, tf115
-from cosloss._arrays import convert
+from cosloss._arrays import check_out, convert, deliver
 from cosloss._weights import (compute_weighted_loss_v1, compute_weighted_loss_v1_grad,
                               upstream_for)
 
@@ -33,6 +33,7 @@ _COSINE_FORMS = {
 
 
 def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | None = None,
+                   out: tuple[np.ndarray, ...] | None = None,
                    **kwargs: Any) -> tuple[np.ndarray | np.generic, tuple[np.ndarray, ...]]:
     """Computes `fn(*args, **kwargs)` and its gradients with respect to its array inputs.
 
@@ -55,6 +56,13 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
         *args: fn's positional arguments.
         upstream: The gradient of the value, broadcastable to its shape;
             None (the default) means ones.
+        out: Optional arrays to write the gradients into, as numpy's `out=`:
+            a tuple with one writeable array per gradient, each of that
+            gradient's shape and dtype. Reusing them across calls (a
+            training loop, say) saves allocating fresh gradient memory
+            each time, which for large inputs costs more than computing
+            them. Inputs are still never modified: an out array that
+            overlaps an input is written only after the gradient is done.
         **kwargs: fn's keyword arguments.
 
     Returns:
@@ -62,12 +70,16 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
         holds one gradient per array input, in fn's argument order:
         (y_true, y_pred), (labels, predictions), (a, b), (losses,) or (x,),
         each of its input's shape and dtype (float32 for integer inputs).
+        With `out`, grads is `out`.
 
     Raises:
         TypeError: `fn` is not a cosloss loss function or loss object, the
-            arguments do not fit its signature, or fn itself raises it.
-        ValueError: `upstream` does not broadcast to the value, or fn
-            itself raises it.
+            arguments do not fit its signature, `out` is not a tuple of one
+            array per gradient or one has another dtype than its gradient,
+            or fn itself raises it.
+        ValueError: `upstream` does not broadcast to the value, an `out`
+            array is read-only or has another shape than its gradient, or
+            fn itself raises it.
 
     Example:
         >>> value, (d_true, d_pred) = cosloss.value_and_grad(
@@ -80,7 +92,7 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
     """
     if isinstance(fn, _keras.LossBase):
         # args fill at most y_true, y_pred and sample_weight; mypy cannot know that.
-        return fn.value_and_grad(*args, upstream=upstream, **kwargs)  # type: ignore[misc]
+        return fn.value_and_grad(*args, upstream=upstream, out=out, **kwargs)  # type: ignore[misc]
     try:
         rule = _RULES.get(fn) or (_cosine_rule if fn in _COSINE_FORMS else None)
     except TypeError:  # unhashable fn
@@ -89,29 +101,32 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
         raise TypeError(f"fn must be a cosloss loss function or loss object, got {fn!r}")
     bound = inspect.signature(fn).bind(*args, **kwargs)
     bound.apply_defaults()
-    return rule(fn, bound.arguments, upstream)
+    return rule(fn, bound.arguments, upstream, out)
 
 
 def _cosine_rule(fn: Callable[..., Any], a: dict[str, Any],
-                 upstream: ArrayLike | None) -> _Result:
+                 upstream: ArrayLike | None, out: object) -> _Result:
+    out = check_out(out, 2)
     names = list(a)[:2]
     x, y, axis, shape = _keras.prepare(a[names[0]], a[names[1]], a["axis"])
     value_shape = shape[:axis] + shape[axis + 1:]
     g = upstream_for(upstream, value_shape, x.dtype)
-    value, dx, dy = _ops.cosine_grad(x, y, axis, _COSINE_FORMS[fn], shape, g)
-    return value, (dx, dy)
+    value, dx, dy = _ops.cosine_grad(x, y, axis, _COSINE_FORMS[fn], shape, g, out=out)
+    return value, deliver((dx, dy), out)
 
 
 def _l2_normalize_rule(fn: Callable[..., Any], a: dict[str, Any],
-                       upstream: ArrayLike | None) -> _Result:
+                       upstream: ArrayLike | None, out: object) -> _Result:
+    out = check_out(out, 1)
     x, axes = nn._prepare(a["x"], a["axis"], a["dim"])
     g = upstream_for(upstream, x.shape, x.dtype)
     value, dx = _ops.l2_normalize_grad(x, axes, a["epsilon"], g)
-    return value, (dx,)
+    return value, deliver((dx,), out)
 
 
 def _cosine_distance_rule(fn: Callable[..., Any], a: dict[str, Any],
-                          upstream: ArrayLike | None) -> _Result:
+                          upstream: ArrayLike | None, out: object) -> _Result:
+    out = check_out(out, 2)
     labels, predictions, axis = losses._prepare_cosine_distance(
         a["labels"], a["predictions"], a["axis"], a["dim"], a["reduction"])
     loss_shape = labels.shape[:axis] + (1,) + labels.shape[axis + 1:]
@@ -119,15 +134,16 @@ def _cosine_distance_rule(fn: Callable[..., Any], a: dict[str, Any],
     distances, dl, dp = _ops.cosine_distance_grad(labels.astype(np.float32), predictions.astype(np.float32),
                                                   axis, per_loss)
     value = compute_weighted_loss_v1(distances, a["weights"], a["reduction"])
-    return value, (dl.astype(_grad_dtype(labels)), dp.astype(_grad_dtype(predictions)))
+    return value, deliver((dl.astype(_grad_dtype(labels)), dp.astype(_grad_dtype(predictions))), out)
 
 
 def _compute_weighted_loss_rule(fn: Callable[..., Any], a: dict[str, Any],
-                                upstream: ArrayLike | None) -> _Result:
+                                upstream: ArrayLike | None, out: object) -> _Result:
+    out = check_out(out, 1)
     value = fn(**a)
     values = convert(a["losses"], "losses")
     grad = compute_weighted_loss_v1_grad(values.shape, a["weights"], a["reduction"], upstream)
-    return value, (grad.astype(_grad_dtype(values)),)
+    return value, deliver((grad.astype(_grad_dtype(values)),), out)
 
 
 def _grad_dtype(arr: np.ndarray) -> np.dtype:

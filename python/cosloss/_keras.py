@@ -12,8 +12,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from cosloss import _core, _ops
-from cosloss._arrays import (broadcast_shape, convert, normalize_axis, require_float,
-                             require_same_dtype)
+from cosloss._arrays import (broadcast_shape, check_out, convert, deliver, normalize_axis,
+                             require_float, require_same_dtype)
 from cosloss._weights import keras_reduce, keras_reduce_grad, squeeze_or_expand_inputs
 
 
@@ -167,7 +167,8 @@ class LossBase:
 
     def value_and_grad(self, y_true: ArrayLike, y_pred: ArrayLike,
                        sample_weight: ArrayLike | None = None, upstream: ArrayLike | None = None,
-                       ) -> tuple[np.ndarray | np.floating, tuple[np.ndarray, np.ndarray]]:
+                       out: tuple[np.ndarray, ...] | None = None,
+                       ) -> tuple[np.ndarray | np.floating, tuple[np.ndarray, ...]]:
         """The loss of a batch and its gradients with respect to both inputs.
 
             value = self(y_true, y_pred, sample_weight)
@@ -183,15 +184,19 @@ class LossBase:
             sample_weight: As in `__call__` (it gets no gradient).
             upstream: The gradient of the value, broadcastable to its shape;
                 None (the default) means ones.
+            out: Optional (d_y_true, d_y_pred) arrays to write the gradients
+                into; see `cosloss.value_and_grad`.
 
         Returns:
             (value, (d_y_true, d_y_pred)), each gradient of its input's
-            shape and of the inputs' dtype.
+            shape and of the inputs' dtype; with `out`, the arrays of `out`.
 
         Raises:
-            TypeError: As `__call__`.
-            ValueError: As `__call__`, or an upstream that does not broadcast
-                to the value.
+            TypeError: As `__call__`, or an `out` that is not two arrays of
+                the gradients' dtype.
+            ValueError: As `__call__`, an upstream that does not broadcast
+                to the value, or an `out` array that is read-only or of
+                another shape than its gradient.
 
         Example:
             >>> loss = cosloss.keras.losses.CosineSimilarity()
@@ -199,14 +204,20 @@ class LossBase:
             >>> value, d_pred
             (np.float32(-0.70710677), array([[-0.35355338,  0.35355338]], dtype=float32))
         """
+        out = check_out(out, 2)
         t_shape, p_shape = np.shape(y_true), np.shape(y_pred)
         y_true, y_pred, axis, shape = prepare(*self._inputs(y_true, y_pred), self.axis)
         losses_shape = shape[:axis] + shape[axis + 1:]
         per_loss = keras_reduce_grad(losses_shape, y_pred.dtype, sample_weight, self.reduction,
                                      self._legacy_reduction, upstream)
-        losses, d_true, d_pred = _ops.cosine_grad(y_true, y_pred, axis, self._form, shape, per_loss)
+        losses, d_true, d_pred = _ops.cosine_grad(y_true, y_pred, axis, self._form, shape, per_loss,
+                                                  out=out)
         value = keras_reduce(losses, sample_weight, self.reduction, legacy=self._legacy_reduction)
-        return value, (d_true.reshape(t_shape), d_pred.reshape(p_shape))
+        # Reshaped only where the inputs were squeezed, so that gradients the
+        # core wrote into out are those very arrays (deliver then skips them).
+        grads = tuple(g if g.shape == s else g.reshape(s)
+                      for g, s in ((d_true, t_shape), (d_pred, p_shape)))
+        return value, deliver(grads, out)
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments, as Keras's `Loss.get_config`.

@@ -125,17 +125,37 @@ def l2_normalize_grad(x: np.ndarray, axes: tuple, epsilon: float, upstream: np.n
 
 def cosine_grad(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple,
                 upstream: np.ndarray, epsilon: float = 1e-12,
+                out: tuple[np.ndarray, ...] | None = None,
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(form(cos), d/dx, d/dy) over the broadcast shape; upstream has the value's shape."""
+    """(form(cos), d/dx, d/dy) over the broadcast shape; upstream has the value's shape.
+
+    out, when given, holds two arrays the core may write d/dx and d/dy into
+    directly (see _writable_into); the results are then those arrays.
+    """
     dtype, work = x.dtype, compute_dtype(x.dtype)
     value = np.empty(shape[:axis] + shape[axis + 1:], dtype=work)
-    dx, dy = np.empty(shape, dtype=work), np.empty(shape, dtype=work)
+    g = np.ascontiguousarray(np.broadcast_to(upstream, value.shape), dtype=work)
+    dx = dy = None
+    if out is not None:
+        dx = out[0] if _writable_into(out[0], shape, work, x, y, g, out[1]) else None
+        dy = out[1] if _writable_into(out[1], shape, work, x, y, g, out[0]) else None
+    dx = np.empty(shape, dtype=work) if dx is None else dx
+    dy = np.empty(shape, dtype=work) if dy is None else dy
     if value.size:
-        g = np.ascontiguousarray(np.broadcast_to(upstream, value.shape), dtype=work)
         _core.cosine_grad(*_pair_views(x, y, axis, shape, work), form, g, value, dx, dy,
                           _eps_for(dtype, epsilon))
     return (value.astype(dtype, copy=False), unbroadcast(dx, x.shape).astype(dtype, copy=False),
             unbroadcast(dy, y.shape).astype(dtype, copy=False))
+
+
+def _writable_into(o: np.ndarray, shape: tuple, dtype: np.dtype, *others: np.ndarray) -> bool:
+    """Whether the core can write a gradient of shape and dtype straight into o.
+
+    Anything else (another layout, a view that overlaps an input, the
+    upstream or the other output) gets a fresh array, copied into o later.
+    """
+    return (o.shape == shape and o.dtype == dtype and o.flags.c_contiguous and o.flags.writeable
+            and not any(np.may_share_memory(o, a) for a in others))
 
 
 def cosine_distance_grad(labels: np.ndarray, predictions: np.ndarray, axis: int,
