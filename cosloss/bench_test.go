@@ -3,6 +3,7 @@ package cosloss
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -70,5 +71,31 @@ func BenchmarkReduce(b *testing.B) {
 		if _, err := Reduce(losses, weights, SumByNonzeroWeights); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkMemoryCeiling reads two 100 MB arrays once, with the kernel
+// set's row sums split over 1 and 2 goroutines and nothing else: what this
+// machine's memory gives, against which BenchmarkCosine's scaling over
+// workers is to be read.
+func BenchmarkMemoryCeiling(b *testing.B) {
+	const n = 100000 * 256
+	x, y := randomSlice[float32](n, 6), randomSlice[float32](n, 7)
+	for _, w := range []int{1, 2} {
+		b.Run(fmt.Sprintf("goroutines=%d", w), func(b *testing.B) {
+			b.SetBytes(8 * n)
+			for b.Loop() {
+				var wg sync.WaitGroup
+				for k := range w {
+					lo, hi := n*k/w, n*(k+1)/w
+					wg.Go(func() {
+						for o := lo; o < hi; o += 1 << 16 {
+							unitSums(x[o:min(o+1<<16, hi)], y[o:min(o+1<<16, hi)])
+						}
+					})
+				}
+				wg.Wait()
+			}
+		})
 	}
 }
