@@ -99,3 +99,21 @@ func BenchmarkMemoryCeiling(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCosineGrad is value_and_grad's core: the value and both
+// gradients, written into arrays reused across calls.
+func BenchmarkCosineGrad(b *testing.B) {
+	l := Layout{10000, 256, 1}
+	x, y := randomSlice[float32](l.Size(), 1), randomSlice[float32](l.Size(), 2)
+	upstream, value := make([]float32, l.Slices()), make([]float32, l.Slices())
+	for i := range upstream {
+		upstream[i] = 1
+	}
+	dx, dy := make([]float32, l.Size()), make([]float32, l.Size())
+	b.SetBytes(int64(16 * l.Size()))
+	for b.Loop() {
+		if err := CosineGrad(Contiguous(x, l), Contiguous(y, l), NegCos, upstream, value, dx, dy, float32(DefaultEpsilon)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

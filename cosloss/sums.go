@@ -161,6 +161,19 @@ func forEachBlock[T Float](x, y View[T], body func(first int, dot, xx, yy []floa
 // forEachSlice is forEachBlock for bodies that take one slice at a time,
 // by its (o, i).
 func forEachSlice[T Float](x, y View[T], body func(o, i int, s pairSums)) {
+	if x.Len > 0 && x.Inner == 1 && x.unitRows() && y.unitRows() {
+		// Contiguous rows go to body one by one, straight after their sums:
+		// the gradients read each row again, and it is then still in L1
+		// (gathering rows in blocks first made CosineGrad 20% slower).
+		n := x.Len
+		splitRange(x.Outer, x.Size(), func(o0, o1 int) {
+			for o := o0; o < o1; o++ {
+				xb, yb := o*x.OuterStride, o*y.OuterStride
+				body(o, 0, unitSums(x.Data[xb:xb+n], y.Data[yb:yb+n]))
+			}
+		})
+		return
+	}
 	forEachBlock(x, y, func(first int, dot, xx, yy []float64) {
 		o, i := first/x.Inner, first%x.Inner
 		for j := range dot {
