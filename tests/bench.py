@@ -137,7 +137,7 @@ def main():
     case(f"value_and_grad(..., out=reused arrays) {rows}x{dim} f32",
          lambda: cosloss.value_and_grad(cos, a32, b32, out=grad_out), einsum32, "np.einsum",
          "<= 3x einsum", "at most", 3)
-    case(f"allocate and fill two {rows}x{dim} f32 arrays (the fresh gradients' floor)",
+    case(f"numpy: allocate and fill two {rows}x{dim} f32 arrays",
          lambda: fill_fresh(a32, b32), einsum32, "np.einsum", "(no target)", "at most", float("inf"))
     unit_a = cosloss.nn.l2_normalize(a32, axis=1)
     unit_b = cosloss.nn.l2_normalize(b32, axis=1)
