@@ -198,3 +198,18 @@ def test_keras_objects_show_their_configuration():
     classes = [cosloss.keras.losses.CosineSimilarity, cosloss.tf115.keras.losses.CosineSimilarity,
                cosloss.keras.metrics.CosineSimilarity]
     assert not config_in_repr_problems(classes)
+
+
+def test_readme_examples():
+    # The README's `>>>` sessions are doctests too, so its quick start
+    # cannot drift from what cosloss prints.
+    path = os.path.join(os.path.dirname(__file__), os.pardir, "README.md")
+    with open(path, encoding="utf-8") as f:
+        # A code fence right after an example would read as expected output.
+        text = "".join("\n" if line.startswith("```") else line for line in f)
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(text, {}, "README.md", path, 0)
+    assert len(test.examples) >= 10
+    runner = doctest.DocTestRunner(optionflags=OPTIONFLAGS)
+    runner.run(test)
+    assert runner.failures == 0, f"{runner.failures} README example(s) failed"
