@@ -220,9 +220,6 @@ def cosine_fast(x, y, axis, form):
     if xa % itemsize or ya % itemsize:
         return None
     out = np.empty(out_shape, dtype)
-    try:
-        _cosine_contiguous(itemsize * 8, form, xa, ya, _address(_buffer(out)),
-                           outer, n, inner, eps)
-    except RuntimeError as err:
-        raise ValueError(f"cosloss core rejected the call: {err}") from None
+    _call(_cosine_contiguous, itemsize * 8, form, xa, ya, _address(_buffer(out)),
+          outer, n, inner, eps)
     return out
