@@ -111,6 +111,18 @@ def test_seed_incompatible_shapes(cosloss, idx):
         _seed(cosloss)[idx](np.ones((2, 3), f32), np.ones((2, 4), f32))
 
 
+@pytest.mark.parametrize("idx", [0, 1, 2])
+def test_seed_errors_use_the_seed_signature(cosloss, idx):
+    # The seed forms take (a, b): their messages say so, and name the form.
+    fn = _seed(cosloss)[idx]
+    with pytest.raises(ValueError, match=r"^Incompatible shapes: a has shape \(2, 3\) and b has shape \(2, 4\)"):
+        fn(np.ones((2, 3), f32), np.ones((2, 4), f32))
+    with pytest.raises(TypeError, match=rf"^{fn.__name__} needs b of a floating dtype .* got int64"):
+        fn(np.ones((2, 3), f32), np.ones((2, 3), np.int64))
+    with pytest.raises(ValueError, match=r"^Incompatible shapes: a has shape"):
+        cosloss.value_and_grad(fn, np.ones((2, 3), f32), np.ones((2, 4), f32))
+
+
 # ---------------------------------------------------------------------------
 # axis out of range, dim/axis conflicts, missing axis
 # ---------------------------------------------------------------------------

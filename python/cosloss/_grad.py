@@ -108,7 +108,8 @@ def _cosine_rule(fn: Callable[..., Any], a: dict[str, Any],
                  upstream: ArrayLike | None, out: object) -> _Result:
     out = check_out(out, 2)
     names = list(a)[:2]
-    x, y, axis, shape = _keras.prepare(a[names[0]], a[names[1]], a["axis"])
+    x, y, axis, shape = _keras.prepare(a[names[0]], a[names[1]], a["axis"], (names[0], names[1]),
+                                       fn.__name__)
     value_shape = shape[:axis] + shape[axis + 1:]
     g = upstream_for(upstream, value_shape, x.dtype)
     value, dx, dy = _ops.cosine_grad(x, y, axis, _COSINE_FORMS[fn], shape, g, out=out)

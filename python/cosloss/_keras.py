@@ -81,23 +81,31 @@ class Reduction:
 
 
 def prepare(y_true: ArrayLike, y_pred: ArrayLike, axis: int,
+            names: tuple[str, str] = ("y_true", "y_pred"), op: str = "cosine_similarity",
             ) -> tuple[np.ndarray, np.ndarray, int, tuple[int, ...]]:
-    """(y_true, y_pred, axis, broadcast shape) after TensorFlow's checks."""
-    y_true = convert(y_true, "y_true")
-    y_pred = convert(y_pred, "y_pred")
-    require_float(y_true, "y_true", "cosine_similarity")
-    require_float(y_pred, "y_pred", "cosine_similarity")
-    require_same_dtype(y_true, "y_true", y_pred, "y_pred")
-    shape = broadcast_shape(y_true, "y_true", y_pred, "y_pred")
+    """(y_true, y_pred, axis, broadcast shape) after TensorFlow's checks.
+
+    Errors call the inputs by names and the function by op, as the caller's
+    signature does.
+    """
+    t_name, p_name = names
+    y_true = convert(y_true, t_name)
+    y_pred = convert(y_pred, p_name)
+    require_float(y_true, t_name, op)
+    require_float(y_pred, p_name, op)
+    require_same_dtype(y_true, t_name, y_pred, p_name)
+    shape = broadcast_shape(y_true, t_name, y_pred, p_name)
     return y_true, y_pred, normalize_axis(axis, len(shape)), shape
 
 
-def cosine(y_true: ArrayLike, y_pred: ArrayLike, axis: int, form: int) -> np.ndarray:
-    """form(cos) of y_true and y_pred along axis, with TensorFlow's checks."""
+def cosine(y_true: ArrayLike, y_pred: ArrayLike, axis: int, form: int,
+           names: tuple[str, str] = ("y_true", "y_pred"), op: str = "cosine_similarity",
+           ) -> np.ndarray:
+    """form(cos) of y_true and y_pred along axis, with TensorFlow's checks (see prepare)."""
     out = _core.cosine_fast(y_true, y_pred, axis, form)
     if out is not None:
         return out
-    y_true, y_pred, axis, shape = prepare(y_true, y_pred, axis)
+    y_true, y_pred, axis, shape = prepare(y_true, y_pred, axis, names, op)
     return _ops.cosine(y_true, y_pred, axis, form, shape)
 
 

@@ -49,7 +49,7 @@ def cosine_similarity_loss(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.nda
         >>> cosloss.cosine_similarity_loss([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
         array([-0.8 , -0.96], dtype=float32)
     """
-    return _keras.cosine(a, b, axis, _core.NEG_COS)
+    return _keras.cosine(a, b, axis, _core.NEG_COS, ("a", "b"), "cosine_similarity_loss")
 
 
 def cosine_similarity_loss_v2(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.ndarray:
@@ -79,7 +79,7 @@ def cosine_similarity_loss_v2(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.
         >>> cosloss.cosine_similarity_loss_v2([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
         array([0.19999999, 0.04000002], dtype=float32)
     """
-    return _keras.cosine(a, b, axis, _core.ONE_MINUS_COS)
+    return _keras.cosine(a, b, axis, _core.ONE_MINUS_COS, ("a", "b"), "cosine_similarity_loss_v2")
 
 
 def cosine_similarity_loss_v3(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.ndarray:
@@ -109,7 +109,7 @@ def cosine_similarity_loss_v3(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.
         >>> cosloss.cosine_similarity_loss_v3([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
         array([0.04  , 0.0016], dtype=float32)
     """
-    return _keras.cosine(a, b, axis, _core.SQUARED_ONE_MINUS_COS)
+    return _keras.cosine(a, b, axis, _core.SQUARED_ONE_MINUS_COS, ("a", "b"), "cosine_similarity_loss_v3")
 
 
 negative_cosine_loss = cosine_similarity_loss
