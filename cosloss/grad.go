@@ -33,43 +33,55 @@ func CosineGrad[T Float](x, y View[T], form Form, upstream, value, dx, dy []T, e
 	if err := checkGrads(x.Layout, len(upstream), dx, dy); err != nil {
 		return err
 	}
-	forEachSlice(x, y, func(o, i int, s pairSums) {
-		c := finishCosine(x, y, o, i, &s, eps)
-		j := o*x.Inner + i
-		value[j] = T(form.apply(float64(T(c))))
-		if x.Len == 0 {
-			return // no elements, so no gradients to write
-		}
-		g := float64(upstream[j]) * form.derivative(c)
-		ix, iy := invNorm(s.xx, eps), invNorm(s.yy, eps)
-		// d c / d x = ix·iy·(y − [Σx² ≥ ε]·ix²·dot·x), and symmetrically for y.
-		scale := g * ix * iy
-		xPull := pull(s.xx, ix, eps) * s.dot
-		yPull := pull(s.yy, iy, eps) * s.dot
-		xb, yb := x.base(o, i), y.base(o, i)
-		out := o*x.Len*x.Inner + i
-		if x.Inner == 1 && x.unitRows() && y.unitRows() {
-			// Contiguous rows in and out: the kernel set's vector loop.
-			xr, yr := x.Data[xb:xb+x.Len], y.Data[yb:yb+x.Len]
-			if dx != nil {
-				comb(dx[out:out+x.Len], yr, xr, scale, scale*xPull)
-			}
-			if dy != nil {
-				comb(dy[out:out+x.Len], xr, yr, scale, scale*yPull)
-			}
-			return
-		}
-		for k := 0; k < x.Len; k++ {
-			xk, yk := float64(x.Data[xb+k*x.LenStride]), float64(y.Data[yb+k*y.LenStride])
-			if dx != nil {
-				dx[out+k*x.Inner] = T(scale * (yk - xPull*xk*broadcastShare(x.LenStride, x.Len)))
-			}
-			if dy != nil {
-				dy[out+k*x.Inner] = T(scale * (xk - yPull*yk*broadcastShare(y.LenStride, y.Len)))
-			}
-		}
-	})
+	forEachSlice(x, y, cosineGradBody[T]{x, y, form, upstream, value, dx, dy, eps})
 	return nil
+}
+
+// cosineGradBody writes CosineGrad's value and gradients for one slice.
+type cosineGradBody[T Float] struct {
+	x, y                    View[T]
+	form                    Form
+	upstream, value, dx, dy []T
+	eps                     T
+}
+
+func (b cosineGradBody[T]) slice(o, i int, s pairSums) {
+	x, y, eps := b.x, b.y, b.eps
+	c := finishCosine(x, y, o, i, &s, eps)
+	j := o*x.Inner + i
+	b.value[j] = T(b.form.apply(float64(T(c))))
+	if x.Len == 0 {
+		return // no elements, so no gradients to write
+	}
+	g := float64(b.upstream[j]) * b.form.derivative(c)
+	ix, iy := invNorm(s.xx, eps), invNorm(s.yy, eps)
+	// d c / d x = ix·iy·(y − [Σx² ≥ ε]·ix²·dot·x), and symmetrically for y.
+	// Inf and NaN inputs give the NaNs TensorFlow's autodiff gives.
+	scale := g * ix * iy
+	xPull := pull(s.xx, ix, eps, s.dot)
+	yPull := pull(s.yy, iy, eps, s.dot)
+	xb, yb := x.base(o, i), y.base(o, i)
+	out := o*x.Len*x.Inner + i
+	if x.Inner == 1 && x.unitRows() && y.unitRows() {
+		// Contiguous rows in and out: the kernel set's vector loop.
+		xr, yr := x.Data[xb:xb+x.Len], y.Data[yb:yb+x.Len]
+		if b.dx != nil {
+			comb(b.dx[out:out+x.Len], yr, xr, scale, scale*xPull)
+		}
+		if b.dy != nil {
+			comb(b.dy[out:out+x.Len], xr, yr, scale, scale*yPull)
+		}
+		return
+	}
+	for k := 0; k < x.Len; k++ {
+		xk, yk := float64(x.Data[xb+k*x.LenStride]), float64(y.Data[yb+k*y.LenStride])
+		if b.dx != nil {
+			b.dx[out+k*x.Inner] = T(scale * (yk - xPull*xk*broadcastShare(x.LenStride, x.Len)))
+		}
+		if b.dy != nil {
+			b.dy[out+k*x.Inner] = T(scale * (xk - yPull*yk*broadcastShare(y.LenStride, y.Len)))
+		}
+	}
 }
 
 // broadcastShare splits the norm term of an input broadcast along the axis
@@ -83,13 +95,16 @@ func broadcastShare(lenStride, n int) float64 {
 	return 1
 }
 
-// pull is inv² where TensorFlow's max(Σx², ε) passes the gradient to Σx²,
-// and 0 where ε wins (Σx² < ε) or the sum overflowed T (inv = 0).
-func pull[T Float](sumSquares, inv float64, eps T) float64 {
-	if float64(T(sumSquares)) < float64(eps) {
+// pull is inv²·dot where TensorFlow's max(Σx², ε) passes the gradient to
+// Σx² (0 where the sum overflowed T, as inv is 0 then, unless dot is inf or
+// NaN), and exactly 0 where ε wins: TensorFlow's Maximum gradient selects
+// rather than multiplies, so a NaN dot does not reach a vector below ε.
+// A NaN Σx² fails TensorFlow's Σx² ≥ ε test too.
+func pull[T Float](sumSquares, inv float64, eps T, dot float64) float64 {
+	if !(float64(T(sumSquares)) >= float64(eps)) {
 		return 0
 	}
-	return inv * inv
+	return inv * inv * dot
 }
 
 // L2NormalizeGrad computes what L2Normalize computes into out and, for the
@@ -105,23 +120,34 @@ func L2NormalizeGrad[T Float](x View[T], upstream, out, dx []T, eps T) error {
 		}
 	}
 	g := Contiguous(upstream, x.Layout)
-	forEachSlice(x, g, func(o, i int, s pairSums) { // dot = Σ g·x, xx = Σ x²
-		inv := invNorm(s.xx, eps)
-		cubic := pull(s.xx, inv, eps) * inv * s.dot
-		xb, gb := x.base(o, i), g.base(o, i)
-		if x.Inner == 1 && x.unitRows() {
-			xr, gr := x.Data[xb:xb+x.Len], g.Data[gb:gb+x.Len]
-			comb(out[gb:gb+x.Len], xr, xr, inv, 0)
-			comb(dx[gb:gb+x.Len], gr, xr, inv, cubic)
-			return
-		}
-		for k := 0; k < x.Len; k++ {
-			xk, gk := float64(x.Data[xb+k*x.LenStride]), float64(g.Data[gb+k*g.LenStride])
-			out[gb+k*g.LenStride] = T(xk * inv)
-			dx[gb+k*g.LenStride] = T(inv*gk - cubic*xk)
-		}
-	})
+	forEachSlice(x, g, normalizeGradBody[T]{x, g, out, dx, eps})
 	return nil
+}
+
+// normalizeGradBody writes L2NormalizeGrad's outputs for one slice; its
+// sums are dot = Σ g·x and xx = Σ x².
+type normalizeGradBody[T Float] struct {
+	x, g    View[T]
+	out, dx []T
+	eps     T
+}
+
+func (b normalizeGradBody[T]) slice(o, i int, s pairSums) {
+	x, g := b.x, b.g
+	inv := invNorm(s.xx, b.eps)
+	cubic := pull(s.xx, inv, b.eps, s.dot) * inv
+	xb, gb := x.base(o, i), g.base(o, i)
+	if x.Inner == 1 && x.unitRows() {
+		xr, gr := x.Data[xb:xb+x.Len], g.Data[gb:gb+x.Len]
+		comb(b.out[gb:gb+x.Len], xr, xr, inv, 0)
+		comb(b.dx[gb:gb+x.Len], gr, xr, inv, cubic)
+		return
+	}
+	for k := 0; k < x.Len; k++ {
+		xk, gk := float64(x.Data[xb+k*x.LenStride]), float64(g.Data[gb+k*g.LenStride])
+		b.out[gb+k*g.LenStride] = T(xk * inv)
+		b.dx[gb+k*g.LenStride] = T(inv*gk - cubic*xk)
+	}
 }
 
 // CosineDistanceGrad computes what CosineDistance computes into value and,
@@ -134,22 +160,31 @@ func CosineDistanceGrad[T Float](x, y View[T], upstream, value, dx, dy []T) erro
 	if err := checkGrads(x.Layout, len(upstream), dx, dy); err != nil {
 		return err
 	}
-	forEachSlice(x, y, func(o, i int, s pairSums) {
-		j := o*x.Inner + i
-		value[j] = 1 - T(s.dot)
-		g := upstream[j]
-		xb, yb := x.base(o, i), y.base(o, i)
-		out := o*x.Len*x.Inner + i
-		for k := 0; k < x.Len; k++ {
-			if dx != nil {
-				dx[out+k*x.Inner] = -g * y.Data[yb+k*y.LenStride]
-			}
-			if dy != nil {
-				dy[out+k*x.Inner] = -g * x.Data[xb+k*x.LenStride]
-			}
-		}
-	})
+	forEachSlice(x, y, distanceGradBody[T]{x, y, upstream, value, dx, dy})
 	return nil
+}
+
+// distanceGradBody writes CosineDistanceGrad's value and gradients for one slice.
+type distanceGradBody[T Float] struct {
+	x, y                    View[T]
+	upstream, value, dx, dy []T
+}
+
+func (b distanceGradBody[T]) slice(o, i int, s pairSums) {
+	x, y := b.x, b.y
+	j := o*x.Inner + i
+	b.value[j] = 1 - T(s.dot)
+	g := b.upstream[j]
+	xb, yb := x.base(o, i), y.base(o, i)
+	out := o*x.Len*x.Inner + i
+	for k := 0; k < x.Len; k++ {
+		if b.dx != nil {
+			b.dx[out+k*x.Inner] = -g * y.Data[yb+k*y.LenStride]
+		}
+		if b.dy != nil {
+			b.dy[out+k*x.Inner] = -g * x.Data[xb+k*x.LenStride]
+		}
+	}
 }
 
 func checkGrads[T Float](l Layout, nupstream int, dx, dy []T) error {

@@ -35,18 +35,28 @@ func L2Normalize[T Float](x View[T], out []T, eps T) error {
 	if len(out) != x.Size() {
 		return fmt.Errorf("out: want %d elements, got %d", x.Size(), len(out))
 	}
-	forEachSlice(x, x, func(o, i int, s pairSums) {
-		inv := invNorm(s.xx, eps)
-		src := x.base(o, i)
-		dst := o*x.Len*x.Inner + i
-		if x.Inner == 1 && x.unitRows() {
-			row := x.Data[src : src+x.Len]
-			comb(out[dst:dst+x.Len], row, row, inv, 0)
-			return
-		}
-		for k := 0; k < x.Len; k++ {
-			out[dst+k*x.Inner] = T(float64(x.Data[src+k*x.LenStride]) * inv)
-		}
-	})
+	forEachSlice(x, x, normalizeBody[T]{x, out, eps})
 	return nil
+}
+
+// normalizeBody writes L2Normalize's output for one slice.
+type normalizeBody[T Float] struct {
+	x   View[T]
+	out []T
+	eps T
+}
+
+func (b normalizeBody[T]) slice(o, i int, s pairSums) {
+	x := b.x
+	inv := invNorm(s.xx, b.eps)
+	src := x.base(o, i)
+	dst := o*x.Len*x.Inner + i
+	if x.Inner == 1 && x.unitRows() {
+		row := x.Data[src : src+x.Len]
+		comb(b.out[dst:dst+x.Len], row, row, inv, 0)
+		return
+	}
+	for k := 0; k < x.Len; k++ {
+		b.out[dst+k*x.Inner] = T(float64(x.Data[src+k*x.LenStride]) * inv)
+	}
 }

@@ -103,12 +103,23 @@ var blockPool = sync.Pool{New: func() any { return new(sumsBlock) }}
 // square roots and divisions then run together, as vectors.
 const rowBlock = 64
 
-// forEachBlock calls body with the sums of consecutive slices, numbered as
-// outputs are (slice (o, i) is o*Inner + i): dot[j], xx[j] and yy[j]
-// belong to slice first+j. Large calls run across workers (splitRange,
-// forEachTask); each slice is in exactly one block, so bodies may write
-// their slices' outputs, and may overwrite the block.
-func forEachBlock[T Float](x, y View[T], body func(first int, dot, xx, yy []float64)) {
+// A blockBody consumes the sums of consecutive slices, numbered as outputs
+// are (slice (o, i) is o*Inner + i): dot[j], xx[j] and yy[j] belong to
+// slice first+j. Each slice is in exactly one block, so a body may write
+// its slices' outputs, and may overwrite the block.
+type blockBody interface {
+	block(first int, dot, xx, yy []float64)
+}
+
+// A sliceBody consumes the sums of one slice, by its (o, i).
+type sliceBody interface {
+	slice(o, i int, s pairSums)
+}
+
+// forEachBlock calls body.block with the sums of every slice of x and y,
+// a block at a time. Large calls run across workers (splitRange,
+// forEachTask).
+func forEachBlock[T Float, B blockBody](x, y View[T], body B) {
 	if x.Len == 0 {
 		// Nothing to read (and Data may be empty): every sum is 0.
 		b := blockPool.Get().(*sumsBlock)
@@ -118,71 +129,106 @@ func forEachBlock[T Float](x, y View[T], body func(first int, dot, xx, yy []floa
 			clear(b.dot[:m])
 			clear(b.xx[:m])
 			clear(b.yy[:m])
-			body(first, b.dot[:m], b.xx[:m], b.yy[:m])
+			body.block(first, b.dot[:m], b.xx[:m], b.yy[:m])
 		}
 		return
 	}
 	if x.Inner == 1 && x.unitRows() && y.unitRows() {
 		// Contiguous rows, the common case: straight to the kernel, without
 		// the per-slice view arithmetic, which costs as much as a short row.
-		n := x.Len
-		splitRange(x.Outer, x.Size(), func(o0, o1 int) {
-			b := blockPool.Get().(*sumsBlock)
-			defer blockPool.Put(b)
-			for first := o0; first < o1; first += rowBlock {
-				m := min(rowBlock, o1-first)
-				for j := range m {
-					xb, yb := (first+j)*x.OuterStride, (first+j)*y.OuterStride
-					s := unitSums(x.Data[xb:xb+n], y.Data[yb:yb+n])
-					b.dot[j], b.xx[j], b.yy[j] = s.dot, s.xx, s.yy
-				}
-				body(first, b.dot[:m], b.xx[:m], b.yy[:m])
-			}
-		})
+		splitRange(x.Outer, x.Size(), rowBlocks[T, B]{x, y, body})
 		return
 	}
-	forEachTask(x.Layout, func(o, i0, i1 int) {
-		b := blockPool.Get().(*sumsBlock)
-		defer blockPool.Put(b)
-		m := i1 - i0
-		dot, xx, yy := b.dot[:m], b.xx[:m], b.yy[:m]
-		if m > 1 && acrossRows(x) && acrossRows(y) {
-			sumsAcross(x, y, o, i0, dot, xx, yy)
-		} else {
-			for j := range m {
-				s := sliceSums(x, y, o, i0+j)
-				dot[j], xx[j], yy[j] = s.dot, s.xx, s.yy
-			}
-		}
-		body(o*x.Inner+i0, dot, xx, yy)
-	})
+	forEachTask(x.Layout, columnBlocks[T, B]{x, y, body})
 }
 
-// forEachSlice is forEachBlock for bodies that take one slice at a time,
-// by its (o, i).
-func forEachSlice[T Float](x, y View[T], body func(o, i int, s pairSums)) {
+// rowBlocks is forEachBlock's job for contiguous rows: rows [o0, o1) in
+// groups of rowBlock.
+type rowBlocks[T Float, B blockBody] struct {
+	x, y View[T]
+	body B
+}
+
+func (j rowBlocks[T, B]) run(o0, o1 int) {
+	x, y, n := j.x, j.y, j.x.Len
+	b := blockPool.Get().(*sumsBlock)
+	defer blockPool.Put(b)
+	for first := o0; first < o1; first += rowBlock {
+		m := min(rowBlock, o1-first)
+		for k := range m {
+			xb, yb := (first+k)*x.OuterStride, (first+k)*y.OuterStride
+			s := unitSums(x.Data[xb:xb+n], y.Data[yb:yb+n])
+			b.dot[k], b.xx[k], b.yy[k] = s.dot, s.xx, s.yy
+		}
+		j.body.block(first, b.dot[:m], b.xx[:m], b.yy[:m])
+	}
+}
+
+// columnBlocks is forEachBlock's task body for every other layout: the
+// slices (o, i0..i1-1), summed across rows where the reduced axis is not
+// the last and slice by slice otherwise.
+type columnBlocks[T Float, B blockBody] struct {
+	x, y View[T]
+	body B
+}
+
+func (j columnBlocks[T, B]) task(o, i0, i1 int) {
+	x, y := j.x, j.y
+	b := blockPool.Get().(*sumsBlock)
+	defer blockPool.Put(b)
+	m := i1 - i0
+	dot, xx, yy := b.dot[:m], b.xx[:m], b.yy[:m]
+	if m > 1 && acrossRows(x) && acrossRows(y) {
+		sumsAcross(x, y, o, i0, dot, xx, yy)
+	} else {
+		for k := range m {
+			s := sliceSums(x, y, o, i0+k)
+			dot[k], xx[k], yy[k] = s.dot, s.xx, s.yy
+		}
+	}
+	j.body.block(o*x.Inner+i0, dot, xx, yy)
+}
+
+// forEachSlice is forEachBlock for bodies that take one slice at a time.
+func forEachSlice[T Float, B sliceBody](x, y View[T], body B) {
 	if x.Len > 0 && x.Inner == 1 && x.unitRows() && y.unitRows() {
 		// Contiguous rows go to body one by one, straight after their sums:
 		// the gradients read each row again, and it is then still in L1
 		// (gathering rows in blocks first made CosineGrad 20% slower).
-		n := x.Len
-		splitRange(x.Outer, x.Size(), func(o0, o1 int) {
-			for o := o0; o < o1; o++ {
-				xb, yb := o*x.OuterStride, o*y.OuterStride
-				body(o, 0, unitSums(x.Data[xb:xb+n], y.Data[yb:yb+n]))
-			}
-		})
+		splitRange(x.Outer, x.Size(), rowSlices[T, B]{x, y, body})
 		return
 	}
-	forEachBlock(x, y, func(first int, dot, xx, yy []float64) {
-		o, i := first/x.Inner, first%x.Inner
-		for j := range dot {
-			body(o, i, pairSums{dot: dot[j], xx: xx[j], yy: yy[j]})
-			if i++; i == x.Inner {
-				o, i = o+1, 0
-			}
+	forEachBlock(x, y, blockSlices[B]{x.Inner, body})
+}
+
+// rowSlices is forEachSlice's job for contiguous rows.
+type rowSlices[T Float, B sliceBody] struct {
+	x, y View[T]
+	body B
+}
+
+func (j rowSlices[T, B]) run(o0, o1 int) {
+	x, y, n := j.x, j.y, j.x.Len
+	for o := o0; o < o1; o++ {
+		xb, yb := o*x.OuterStride, o*y.OuterStride
+		j.body.slice(o, 0, unitSums(x.Data[xb:xb+n], y.Data[yb:yb+n]))
+	}
+}
+
+// blockSlices hands a block's slices to a sliceBody one at a time.
+type blockSlices[B sliceBody] struct {
+	inner int
+	body  B
+}
+
+func (j blockSlices[B]) block(first int, dot, xx, yy []float64) {
+	o, i := first/j.inner, first%j.inner
+	for k := range dot {
+		j.body.slice(o, i, pairSums{dot: dot[k], xx: xx[k], yy: yy[k]})
+		if i++; i == j.inner {
+			o, i = o+1, 0
 		}
-	})
+	}
 }
 
 // acrossRows reports whether neighbouring slices are contiguous, so their
