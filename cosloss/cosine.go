@@ -51,29 +51,44 @@ func Cosine[T Float](x, y View[T], form Form, out []T, eps T) error {
 	if !form.valid() {
 		return fmt.Errorf("form: unknown form %d", form)
 	}
+	body := cosineBody[T]{x, y, form, out, eps}
 	if x.Len == 0 || (x.Len > 1 && (x.LenStride == 0 || y.LenStride == 0)) {
 		// Empty, or broadcast along the axis: finishCosine's special cases.
-		forEachSlice(x, y, func(o, i int, s pairSums) {
-			c := finishCosine(x, y, o, i, &s, eps)
-			out[o*x.Inner+i] = T(form.apply(float64(T(c))))
-		})
+		forEachSlice(x, y, body)
 		return nil
 	}
-	forEachBlock(x, y, func(first int, dot, xx, yy []float64) {
-		dst := out[first : first+len(dot)]
-		if !ordinarySums[T](xx, yy) {
-			for j := range dst {
-				c := cosine[T](pairSums{dot: dot[j], xx: xx[j], yy: yy[j]}, eps)
-				dst[j] = T(form.apply(float64(T(c))))
-			}
-			return
-		}
-		active.cosines(dot, xx, yy, float64(eps))
-		for j, c := range dot {
-			dst[j] = T(form.apply(float64(T(c))))
-		}
-	})
+	forEachBlock(x, y, body)
 	return nil
+}
+
+// cosineBody writes Cosine's outputs, a slice or a block of slices at a time.
+type cosineBody[T Float] struct {
+	x, y View[T]
+	form Form
+	out  []T
+	eps  T
+}
+
+func (b cosineBody[T]) slice(o, i int, s pairSums) {
+	c := finishCosine(b.x, b.y, o, i, &s, b.eps)
+	b.out[o*b.x.Inner+i] = T(b.form.apply(float64(T(c))))
+}
+
+func (b cosineBody[T]) block(first int, dot, xx, yy []float64) {
+	dst := b.out[first : first+len(dot)]
+	if !ordinarySums[T](xx, yy) {
+		for j := range dst {
+			o, i := (first+j)/b.x.Inner, (first+j)%b.x.Inner
+			bad := nonFinite(xx[j], b.x, o, i) || nonFinite(yy[j], b.y, o, i)
+			c := cosine[T](pairSums{dot: dot[j], xx: xx[j], yy: yy[j]}, b.eps, bad)
+			dst[j] = T(b.form.apply(float64(T(c))))
+		}
+		return
+	}
+	active.cosines(dot, xx, yy, float64(b.eps))
+	for j, c := range dot {
+		dst[j] = T(b.form.apply(float64(T(c))))
+	}
 }
 
 // ordinarySums reports whether every Σx² and Σy² of a block is finite and
@@ -92,10 +107,33 @@ func ordinarySums[T Float](xx, yy []float64) bool {
 // cosineSumLimit bounds the sums of squares ordinarySums accepts: below
 // it neither sum overflows T and their product stays below MaxFloat64.
 func cosineSumLimit[T Float]() float64 {
-	if unsafe.Sizeof(T(0)) == 4 {
+	if isFloat32[T]() {
 		return math.MaxFloat32
 	}
 	return 1e150
+}
+
+func isFloat32[T Float]() bool { return unsafe.Sizeof(T(0)) == 4 }
+
+// nonFinite reports whether slice (o, ·, i) of v holds an inf or a NaN,
+// given its float64 sum of squares s. A NaN sum comes only from a NaN
+// element and an infinite one from an infinite element, except in float64,
+// where finite elements above about 1e154 overflow the sum too: only then
+// are the elements read again.
+func nonFinite[T Float](s float64, v View[T], o, i int) bool {
+	if s <= math.MaxFloat64 {
+		return false // finite (NaN fails the comparison)
+	}
+	if math.IsNaN(s) || isFloat32[T]() {
+		return true
+	}
+	b := v.base(o, i)
+	for k := 0; k < v.Len; k++ {
+		if math.IsInf(float64(v.Data[b+k*v.LenStride]), 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // finishCosine turns the sums of slice (o, ·, i) into its cosine. An empty
@@ -114,7 +152,7 @@ func finishCosine[T Float](x, y View[T], o, i int, s *pairSums, eps T) float64 {
 	if y.LenStride == 0 {
 		s.yy = square(y.Data[y.base(o, i)])
 	}
-	return cosine(*s, eps)
+	return cosine(*s, eps, nonFinite(s.xx, x, o, i) || nonFinite(s.yy, y, o, i))
 }
 
 func square[T Float](v T) float64 { return float64(v) * float64(v) }
@@ -122,13 +160,15 @@ func square[T Float](v T) float64 { return float64(v) * float64(v) }
 // cosine finishes one slice: dot · rsqrt(max(Σx², ε)) · rsqrt(max(Σy², ε)),
 // all in float64. TensorFlow rounds every op to T instead, so float32 results
 // can differ from it in the last bit or two (0.8 where it gives 0.79999995).
-func cosine[T Float](s pairSums, eps T) float64 {
+// nonFinite says x or y holds an inf or a NaN: TensorFlow's normalized
+// vector then holds a NaN (inf·rsqrt(inf) = inf·0), and so does the cosine.
+func cosine[T Float](s pairSums, eps T, nonFinite bool) float64 {
+	if nonFinite {
+		return math.NaN()
+	}
 	if sumOverflows[T](s.xx) || sumOverflows[T](s.yy) {
-		// An overflowed norm scales its vector to 0 in TensorFlow; dot·0
-		// could be inf·0 = NaN here, so return that 0 directly.
-		if math.IsNaN(s.dot) {
-			return s.dot
-		}
+		// Finite elements whose Σ² overflows T: TensorFlow scales that
+		// vector to 0, so the cosine is 0 (dot may be inf or NaN here).
 		return 0
 	}
 	mx, my := max(s.xx, float64(eps)), max(s.yy, float64(eps))
@@ -146,11 +186,17 @@ func CosineDistance[T Float](x, y View[T], out []T) error {
 	if err := checkPair(x, y, len(out)); err != nil {
 		return err
 	}
-	forEachSlice(x, y, func(o, i int, s pairSums) {
-		out[o*x.Inner+i] = 1 - T(s.dot)
-	})
+	forEachSlice(x, y, distanceBody[T]{x.Inner, out})
 	return nil
 }
+
+// distanceBody writes CosineDistance's outputs.
+type distanceBody[T Float] struct {
+	inner int
+	out   []T
+}
+
+func (b distanceBody[T]) slice(o, i int, s pairSums) { b.out[o*b.inner+i] = 1 - T(s.dot) }
 
 func checkPair[T Float](x, y View[T], nout int) error {
 	if err := x.Check("x"); err != nil {

@@ -3,6 +3,7 @@ package cosloss
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -204,5 +205,103 @@ func TestEmptyAxisGivesZeroSums(t *testing.T) {
 				t.Errorf("form %d: got %v, want %v", form, c, want)
 			}
 		}
+	}
+}
+
+// TensorFlow normalizes a vector holding inf to NaN at that element
+// (inf·rsqrt(inf) = inf·0), so the cosine is NaN; a NaN element gives NaN
+// too. Finite elements whose Σ² overflows give 0. This holds on every
+// path: contiguous rows, the finishing block, strided slices, float64
+// elements above 1e154 (whose sum overflows without any inf) and broadcast.
+func TestNonFiniteInputsGiveNaN(t *testing.T) {
+	inf, nan := math.Inf(1), math.NaN()
+	rows := []struct {
+		x, y []float64
+		want float64 // NaN, or the cosine
+	}{
+		{[]float64{inf, 1}, []float64{2, 1}, nan},
+		{[]float64{-inf, 1}, []float64{0, 0}, nan},
+		{[]float64{1, 1}, []float64{nan, 1}, nan},
+		{[]float64{inf, 1}, []float64{-inf, 1}, nan},
+		{[]float64{1e200, 1e200}, []float64{1, 1}, 0}, // float64 overflow, no inf
+		{[]float64{1e200, inf}, []float64{1, 1}, nan},
+		{[]float64{3, 4}, []float64{4, 3}, 0.96},
+	}
+	check := func(what string, got, want float64) {
+		t.Helper()
+		if math.IsNaN(want) != math.IsNaN(got) || (!math.IsNaN(want) && math.Abs(got-want) > 1e-6) {
+			t.Errorf("%s: got %v, want %v", what, got, want)
+		}
+	}
+	var x64, y64 []float64
+	for _, r := range rows {
+		x64, y64 = append(x64, r.x...), append(y64, r.y...)
+	}
+	l := Layout{Outer: len(rows), Len: 2, Inner: 1}
+	out64 := make([]float64, len(rows))
+	if err := Cosine(Contiguous(x64, l), Contiguous(y64, l), Cos, out64, DefaultEpsilon); err != nil {
+		t.Fatal(err)
+	}
+	x32, y32 := make([]float32, len(x64)), make([]float32, len(y64))
+	for i := range x64 {
+		x32[i], y32[i] = float32(x64[i]), float32(y64[i])
+	}
+	out32 := make([]float32, len(rows))
+	if err := Cosine(Contiguous(x32, l), Contiguous(y32, l), Cos, out32, float32(DefaultEpsilon)); err != nil {
+		t.Fatal(err)
+	}
+	// The same rows as columns: the across-rows path, strided reads.
+	lt := Layout{Outer: 1, Len: 2, Inner: len(rows)}
+	xt, yt := make([]float64, len(x64)), make([]float64, len(y64))
+	for r := range rows {
+		for k := range 2 {
+			xt[k*len(rows)+r], yt[k*len(rows)+r] = x64[2*r+k], y64[2*r+k]
+		}
+	}
+	outT := make([]float64, len(rows))
+	if err := Cosine(Contiguous(xt, lt), Contiguous(yt, lt), Cos, outT, DefaultEpsilon); err != nil {
+		t.Fatal(err)
+	}
+	grads := make([]float64, len(x64))
+	value := make([]float64, len(rows))
+	ones := slices.Repeat([]float64{1}, len(rows))
+	if err := CosineGrad(Contiguous(x64, l), Contiguous(y64, l), Cos, ones, value, grads, nil, DefaultEpsilon); err != nil {
+		t.Fatal(err)
+	}
+	for r, row := range rows {
+		check("float64 row", out64[r], row.want)
+		check("columns", outT[r], row.want)
+		check("CosineGrad value", value[r], row.want)
+		if math.IsNaN(row.want) && !math.IsNaN(grads[2*r]) {
+			t.Errorf("row %d: gradient %v for a NaN value", r, grads[2*r:2*r+2])
+		}
+		if math.Abs(row.x[0]) > 1e100 && !math.IsInf(row.x[1], 0) {
+			continue // float32 has no such finite value
+		}
+		check("float32 row", float64(out32[r]), row.want)
+	}
+	// x = [inf] broadcast along the axis (LenStride 0).
+	b := View[float64]{Data: []float64{inf}, Layout: Layout{1, 3, 1}}
+	out := make([]float64, 1)
+	if err := Cosine(b, Contiguous([]float64{1, 2, 3}, b.Layout), Cos, out, DefaultEpsilon); err != nil {
+		t.Fatal(err)
+	}
+	check("broadcast inf", out[0], nan)
+}
+
+// TensorFlow's Maximum gradient selects: a y below ε gets no gradient
+// through its norm even when the dot product is NaN, so where x holds
+// inf and y is zero, dy is NaN only where x is (TF 2.21: dx [nan, nan],
+// dy [nan, 0]).
+func TestGradientNaNsFollowTensorFlow(t *testing.T) {
+	inf := math.Inf(1)
+	l := Layout{1, 2, 1}
+	value, dx, dy := make([]float64, 1), make([]float64, 2), make([]float64, 2)
+	if err := CosineGrad(Contiguous([]float64{inf, 1}, l), Contiguous([]float64{0, 0}, l), NegCos,
+		[]float64{1}, value, dx, dy, DefaultEpsilon); err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(value[0]) || !math.IsNaN(dx[0]) || !math.IsNaN(dx[1]) || !math.IsNaN(dy[0]) || dy[1] != 0 {
+		t.Errorf("value %v dx %v dy %v; want NaN, [NaN NaN], [NaN 0]", value, dx, dy)
 	}
 }

@@ -1,6 +1,9 @@
 package cosloss
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Float is the set of element types the kernels accept.
 type Float interface {
@@ -44,8 +47,9 @@ func (v View[T]) Span() int {
 	return (v.Outer-1)*v.OuterStride + (v.Len-1)*v.LenStride + (v.Inner-1)*v.InnerStride + 1
 }
 
-// Check reports a malformed view: negative sizes or strides, or Data shorter
-// than the elements the view addresses. name is used in the message.
+// Check reports a malformed view: negative sizes or strides, a layout whose
+// element count or reach overflows int, or Data shorter than the elements
+// the view addresses. name is used in the message.
 func (v View[T]) Check(name string) error {
 	if v.Outer < 0 || v.Len < 0 || v.Inner < 0 {
 		return fmt.Errorf("%s: negative layout %+v", name, v.Layout)
@@ -53,10 +57,43 @@ func (v View[T]) Check(name string) error {
 	if v.OuterStride < 0 || v.LenStride < 0 || v.InnerStride < 0 {
 		return fmt.Errorf("%s: negative stride (%d, %d, %d)", name, v.OuterStride, v.LenStride, v.InnerStride)
 	}
-	if span := v.Span(); span > len(v.Data) {
+	if !fitsSize(v.Layout) {
+		return fmt.Errorf("%s: layout %+v has more elements than an int counts", name, v.Layout)
+	}
+	if v.Size() == 0 {
+		return nil
+	}
+	// The reach, computed so that no step can overflow.
+	span, ok := 1, true
+	for _, d := range [3][2]int{{v.Outer, v.OuterStride}, {v.Len, v.LenStride}, {v.Inner, v.InnerStride}} {
+		if span, ok = mulAdd(d[0]-1, d[1], span); !ok {
+			return fmt.Errorf("%s: strides (%d, %d, %d) reach past what an int addresses",
+				name, v.OuterStride, v.LenStride, v.InnerStride)
+		}
+	}
+	if span > len(v.Data) {
 		return fmt.Errorf("%s: view addresses %d elements but data has %d", name, span, len(v.Data))
 	}
 	return nil
+}
+
+// fitsSize reports whether neither l.Size() nor l.Slices() overflows int
+// (sizes are not negative).
+func fitsSize(l Layout) bool {
+	slices, ok := mulAdd(l.Outer, l.Inner, 0)
+	if !ok {
+		return false
+	}
+	_, ok = mulAdd(slices, l.Len, 0)
+	return ok
+}
+
+// mulAdd returns a·b + c for non-negative a, b, c, and false if it overflows int.
+func mulAdd(a, b, c int) (int, bool) {
+	if a != 0 && b > (math.MaxInt-c)/a {
+		return 0, false
+	}
+	return a*b + c, true
 }
 
 // base is the offset of element (o, 0, i).
