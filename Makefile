@@ -20,12 +20,15 @@ demo: install
 test: install gotest pytest
 
 # The Go tests run once per build: portable, and with the AVX2 kernel set
-# that GOEXPERIMENT=simd compiles in (each run covers every set it has).
+# that GOEXPERIMENT=simd compiles in (each run covers every set it has);
+# then once more under the race detector, for the goroutine split and the
+# fork gate.
 gotest:
 	$(GO) vet ./cosloss/...
 	GOEXPERIMENT=simd $(GO) vet ./cosloss/...
 	$(GO) test ./cosloss/...
 	GOEXPERIMENT=simd $(GO) test ./cosloss/...
+	GOEXPERIMENT=simd $(GO) test -race ./cosloss/...
 
 # Runs against the installed package; the numeric suites run again on the
 # portable kernel set, which CPUs without AVX2 use.

@@ -1,14 +1,18 @@
 // Package binding is the surface gopy compiles into the CPython extension.
 //
-// Only plain functions over buffer addresses, sizes and scalars cross the
-// boundary: gopy converts Go slices one element at a time, which costs
-// microseconds per element, while an address costs nothing. Python validates
-// every argument (dtype, shape, strides, alignment, writeability) and keeps
-// the arrays alive during the call; this package trusts those addresses and
-// only turns them into slices for the cosloss core.
+// Only plain functions over buffer addresses, lengths, sizes and scalars
+// cross the boundary: gopy converts Go slices one element at a time, which
+// costs microseconds per element, while an address costs nothing. Python
+// validates every argument (dtype, shape, strides, alignment, writeability)
+// and keeps the arrays alive during the call; this package turns each
+// address and the buffer's length in elements into a slice, and the cosloss
+// core checks that the layout it is asked to read fits in that slice.
 //
-// Every export recovers panics into errors, because a Go panic would abort
-// the whole Python process.
+// Every computing export returns an int status (see status.go) rather than
+// an error: gopy v0.5.0 returns a Go error to C as a C string that it never
+// frees, 30-55 bytes leaked per call, while an int costs nothing. The same
+// exports recover panics into statuses, because a Go panic would abort the
+// whole Python process, and take part in the fork protocol of fork.go.
 package binding
 
 import (
@@ -27,159 +31,221 @@ const (
 
 // Cosine writes form(cos) of x and y along the Len axis into out, for every
 // (outer, inner) slice. form is 0 cos, 1 −cos, 2 1−cos, 3 (1−cos)². Strides
-// are in elements.
-func Cosine(dtype, form int, x, y, out uintptr, outer, n, inner,
-	xOuterStride, xLenStride, xInnerStride,
-	yOuterStride, yLenStride, yInnerStride int, eps float64) (err error) {
-	defer recoverInto(&err)
-	l, xs, ys := pairLayout(outer, n, inner, xOuterStride, xLenStride, xInnerStride,
-		yOuterStride, yLenStride, yInnerStride)
+// are in elements; each buffer comes with its length in elements.
+func Cosine(dtype, form int, x uintptr, xLen int, y uintptr, yLen int, out uintptr, outLen int,
+	outer, n, inner, xOuterStride, xLenStride, xInnerStride,
+	yOuterStride, yLenStride, yInnerStride int, eps float64) (status int) {
+	if !enter() {
+		return Busy
+	}
+	defer leave(&status)
+	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
+	xs := [3]int{xOuterStride, xLenStride, xInnerStride}
+	ys := [3]int{yOuterStride, yLenStride, yInnerStride}
 	switch dtype {
 	case Float32:
-		return cosloss.Cosine(view[float32](x, l, xs), view[float32](y, l, ys), cosloss.Form(form), floats[float32](out, l.Slices()), float32(eps))
+		return report(cosloss.Cosine(view[float32](x, xLen, l, xs), view[float32](y, yLen, l, ys),
+			cosloss.Form(form), floats[float32](out, outLen), float32(eps)))
 	case Float64:
-		return cosloss.Cosine(view[float64](x, l, xs), view[float64](y, l, ys), cosloss.Form(form), floats[float64](out, l.Slices()), eps)
+		return report(cosloss.Cosine(view[float64](x, xLen, l, xs), view[float64](y, yLen, l, ys),
+			cosloss.Form(form), floats[float64](out, outLen), eps))
 	}
-	return badDtype(dtype)
+	return report(badDtype(dtype))
 }
 
 // CosineContiguous is Cosine for two C-ordered arrays of one layout, whose
-// strides follow from it. It exists for small calls: gopy parses each
-// argument, about 40 ns apiece, and this form has six fewer.
-func CosineContiguous(dtype, form int, x, y, out uintptr, outer, n, inner int, eps float64) error {
-	return Cosine(dtype, form, x, y, out, outer, n, inner, n*inner, inner, 1, n*inner, inner, 1, eps)
+// strides and lengths follow from it (out holds outer·inner elements). It
+// exists for small calls: gopy parses each argument, about 40 ns apiece,
+// and this form has eleven fewer.
+func CosineContiguous(dtype, form int, x, y, out uintptr, outer, n, inner int, eps float64) int {
+	size := outer * n * inner
+	return Cosine(dtype, form, x, size, y, size, out, outer*inner, outer, n, inner,
+		n*inner, inner, 1, n*inner, inner, 1, eps)
 }
 
 // CosineDistance writes 1 − Σx·y along the Len axis into out (no
 // normalization, as TF1's cosine_distance).
-func CosineDistance(dtype int, x, y, out uintptr, outer, n, inner,
-	xOuterStride, xLenStride, xInnerStride,
-	yOuterStride, yLenStride, yInnerStride int) (err error) {
-	defer recoverInto(&err)
-	l, xs, ys := pairLayout(outer, n, inner, xOuterStride, xLenStride, xInnerStride,
-		yOuterStride, yLenStride, yInnerStride)
+func CosineDistance(dtype int, x uintptr, xLen int, y uintptr, yLen int, out uintptr, outLen int,
+	outer, n, inner, xOuterStride, xLenStride, xInnerStride,
+	yOuterStride, yLenStride, yInnerStride int) (status int) {
+	if !enter() {
+		return Busy
+	}
+	defer leave(&status)
+	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
+	xs := [3]int{xOuterStride, xLenStride, xInnerStride}
+	ys := [3]int{yOuterStride, yLenStride, yInnerStride}
 	switch dtype {
 	case Float32:
-		return cosloss.CosineDistance(view[float32](x, l, xs), view[float32](y, l, ys), floats[float32](out, l.Slices()))
+		return report(cosloss.CosineDistance(view[float32](x, xLen, l, xs), view[float32](y, yLen, l, ys),
+			floats[float32](out, outLen)))
 	case Float64:
-		return cosloss.CosineDistance(view[float64](x, l, xs), view[float64](y, l, ys), floats[float64](out, l.Slices()))
+		return report(cosloss.CosineDistance(view[float64](x, xLen, l, xs), view[float64](y, yLen, l, ys),
+			floats[float64](out, outLen)))
 	}
-	return badDtype(dtype)
+	return report(badDtype(dtype))
 }
 
 // L2Normalize writes x · rsqrt(max(Σx², eps)) into out, C-ordered with the
 // layout outer × n × inner.
-func L2Normalize(dtype int, x, out uintptr, outer, n, inner,
-	outerStride, lenStride, innerStride int, eps float64) (err error) {
-	defer recoverInto(&err)
+func L2Normalize(dtype int, x uintptr, xLen int, out uintptr, outLen int, outer, n, inner,
+	outerStride, lenStride, innerStride int, eps float64) (status int) {
+	if !enter() {
+		return Busy
+	}
+	defer leave(&status)
 	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
 	s := [3]int{outerStride, lenStride, innerStride}
 	switch dtype {
 	case Float32:
-		return cosloss.L2Normalize(view[float32](x, l, s), floats[float32](out, l.Size()), float32(eps))
+		return report(cosloss.L2Normalize(view[float32](x, xLen, l, s), floats[float32](out, outLen), float32(eps)))
 	case Float64:
-		return cosloss.L2Normalize(view[float64](x, l, s), floats[float64](out, l.Size()), eps)
+		return report(cosloss.L2Normalize(view[float64](x, xLen, l, s), floats[float64](out, outLen), eps))
 	}
-	return badDtype(dtype)
+	return report(badDtype(dtype))
 }
 
-// Weighted writes losses·weights into out; weights has 1 or n elements.
-func Weighted(dtype int, losses, weights, out uintptr, n, nweights int) (err error) {
-	defer recoverInto(&err)
+// Weighted writes losses·weights into out; all three hold n elements but
+// weights, which holds 1 or n.
+func Weighted(dtype int, losses, weights, out uintptr, n, nweights int) (status int) {
+	if !enter() {
+		return Busy
+	}
+	defer leave(&status)
 	switch dtype {
 	case Float32:
-		return cosloss.Weighted(floats[float32](losses, n), floats[float32](weights, nweights), floats[float32](out, n))
+		return report(cosloss.Weighted(floats[float32](losses, n), floats[float32](weights, nweights), floats[float32](out, n)))
 	case Float64:
-		return cosloss.Weighted(floats[float64](losses, n), floats[float64](weights, nweights), floats[float64](out, n))
+		return report(cosloss.Weighted(floats[float64](losses, n), floats[float64](weights, nweights), floats[float64](out, n)))
 	}
-	return badDtype(dtype)
+	return report(badDtype(dtype))
 }
 
-// Reduce returns the reduction (1 sum, 2 mean, 3 sum over batch size,
-// 4 sum by nonzero weights) of losses·weights; weights has 1 or n elements.
-func Reduce(dtype int, losses, weights uintptr, n, nweights, reduction int) (v float64, err error) {
-	defer recoverInto(&err)
+// Reduce writes the reduction (1 sum, 2 mean, 3 sum over batch size, 4 sum
+// by nonzero weights) of losses·weights, as a float64, into result[0];
+// losses holds n elements and weights 1 or n.
+func Reduce(dtype int, losses, weights uintptr, n, nweights, reduction int, result uintptr) (status int) {
+	if !enter() {
+		return Busy
+	}
+	defer leave(&status)
+	dst := floats[float64](result, 1)
+	if dst == nil {
+		return report(fmt.Errorf("result: no buffer"))
+	}
 	r := cosloss.Reduction(reduction)
 	switch dtype {
 	case Float32:
-		s, err := cosloss.Reduce(floats[float32](losses, n), floats[float32](weights, nweights), r)
-		return float64(s), err
+		v, err := cosloss.Reduce(floats[float32](losses, n), floats[float32](weights, nweights), r)
+		dst[0] = float64(v)
+		return report(err)
 	case Float64:
-		return cosloss.Reduce(floats[float64](losses, n), floats[float64](weights, nweights), r)
+		v, err := cosloss.Reduce(floats[float64](losses, n), floats[float64](weights, nweights), r)
+		dst[0] = v
+		return report(err)
 	}
-	return 0, badDtype(dtype)
+	return report(badDtype(dtype))
 }
 
 // CosineGrad is Cosine plus the gradients: upstream holds one value per
 // slice, dx and dy (0 to skip) receive C-ordered gradients of x's shape.
-func CosineGrad(dtype, form int, x, y, upstream, value, dx, dy uintptr, outer, n, inner,
+func CosineGrad(dtype, form int, x uintptr, xLen int, y uintptr, yLen int,
+	upstream uintptr, upstreamLen int, value uintptr, valueLen int,
+	dx uintptr, dxLen int, dy uintptr, dyLen int, outer, n, inner,
 	xOuterStride, xLenStride, xInnerStride,
-	yOuterStride, yLenStride, yInnerStride int, eps float64) (err error) {
-	defer recoverInto(&err)
-	l, xs, ys := pairLayout(outer, n, inner, xOuterStride, xLenStride, xInnerStride,
-		yOuterStride, yLenStride, yInnerStride)
+	yOuterStride, yLenStride, yInnerStride int, eps float64) (status int) {
+	if !enter() {
+		return Busy
+	}
+	defer leave(&status)
+	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
+	xs := [3]int{xOuterStride, xLenStride, xInnerStride}
+	ys := [3]int{yOuterStride, yLenStride, yInnerStride}
 	switch dtype {
 	case Float32:
-		return cosloss.CosineGrad(view[float32](x, l, xs), view[float32](y, l, ys), cosloss.Form(form),
-			floats[float32](upstream, l.Slices()), floats[float32](value, l.Slices()),
-			floats[float32](dx, l.Size()), floats[float32](dy, l.Size()), float32(eps))
+		return report(cosloss.CosineGrad(view[float32](x, xLen, l, xs), view[float32](y, yLen, l, ys), cosloss.Form(form),
+			floats[float32](upstream, upstreamLen), floats[float32](value, valueLen),
+			floats[float32](dx, dxLen), floats[float32](dy, dyLen), float32(eps)))
 	case Float64:
-		return cosloss.CosineGrad(view[float64](x, l, xs), view[float64](y, l, ys), cosloss.Form(form),
-			floats[float64](upstream, l.Slices()), floats[float64](value, l.Slices()),
-			floats[float64](dx, l.Size()), floats[float64](dy, l.Size()), eps)
+		return report(cosloss.CosineGrad(view[float64](x, xLen, l, xs), view[float64](y, yLen, l, ys), cosloss.Form(form),
+			floats[float64](upstream, upstreamLen), floats[float64](value, valueLen),
+			floats[float64](dx, dxLen), floats[float64](dy, dyLen), eps))
 	}
-	return badDtype(dtype)
+	return report(badDtype(dtype))
 }
 
 // CosineDistanceGrad is CosineDistance plus the gradients −g·y for x and
 // −g·x for y; dx and dy (0 to skip) are C-ordered with x's shape.
-func CosineDistanceGrad(dtype int, x, y, upstream, value, dx, dy uintptr, outer, n, inner,
+func CosineDistanceGrad(dtype int, x uintptr, xLen int, y uintptr, yLen int,
+	upstream uintptr, upstreamLen int, value uintptr, valueLen int,
+	dx uintptr, dxLen int, dy uintptr, dyLen int, outer, n, inner,
 	xOuterStride, xLenStride, xInnerStride,
-	yOuterStride, yLenStride, yInnerStride int) (err error) {
-	defer recoverInto(&err)
-	l, xs, ys := pairLayout(outer, n, inner, xOuterStride, xLenStride, xInnerStride,
-		yOuterStride, yLenStride, yInnerStride)
+	yOuterStride, yLenStride, yInnerStride int) (status int) {
+	if !enter() {
+		return Busy
+	}
+	defer leave(&status)
+	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
+	xs := [3]int{xOuterStride, xLenStride, xInnerStride}
+	ys := [3]int{yOuterStride, yLenStride, yInnerStride}
 	switch dtype {
 	case Float32:
-		return cosloss.CosineDistanceGrad(view[float32](x, l, xs), view[float32](y, l, ys),
-			floats[float32](upstream, l.Slices()), floats[float32](value, l.Slices()),
-			floats[float32](dx, l.Size()), floats[float32](dy, l.Size()))
+		return report(cosloss.CosineDistanceGrad(view[float32](x, xLen, l, xs), view[float32](y, yLen, l, ys),
+			floats[float32](upstream, upstreamLen), floats[float32](value, valueLen),
+			floats[float32](dx, dxLen), floats[float32](dy, dyLen)))
 	case Float64:
-		return cosloss.CosineDistanceGrad(view[float64](x, l, xs), view[float64](y, l, ys),
-			floats[float64](upstream, l.Slices()), floats[float64](value, l.Slices()),
-			floats[float64](dx, l.Size()), floats[float64](dy, l.Size()))
+		return report(cosloss.CosineDistanceGrad(view[float64](x, xLen, l, xs), view[float64](y, yLen, l, ys),
+			floats[float64](upstream, upstreamLen), floats[float64](value, valueLen),
+			floats[float64](dx, dxLen), floats[float64](dy, dyLen)))
 	}
-	return badDtype(dtype)
+	return report(badDtype(dtype))
 }
 
 // L2NormalizeGrad is L2Normalize plus the gradient for the C-ordered
-// upstream gradient; out and dx are C-ordered with the layout.
-func L2NormalizeGrad(dtype int, x, upstream, out, dx uintptr, outer, n, inner,
-	outerStride, lenStride, innerStride int, eps float64) (err error) {
-	defer recoverInto(&err)
+// upstream gradient; upstream, out and dx are C-ordered with the layout.
+func L2NormalizeGrad(dtype int, x uintptr, xLen int, upstream uintptr, upstreamLen int,
+	out uintptr, outLen int, dx uintptr, dxLen int, outer, n, inner,
+	outerStride, lenStride, innerStride int, eps float64) (status int) {
+	if !enter() {
+		return Busy
+	}
+	defer leave(&status)
 	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
 	s := [3]int{outerStride, lenStride, innerStride}
 	switch dtype {
 	case Float32:
-		return cosloss.L2NormalizeGrad(view[float32](x, l, s), floats[float32](upstream, l.Size()),
-			floats[float32](out, l.Size()), floats[float32](dx, l.Size()), float32(eps))
+		return report(cosloss.L2NormalizeGrad(view[float32](x, xLen, l, s), floats[float32](upstream, upstreamLen),
+			floats[float32](out, outLen), floats[float32](dx, dxLen), float32(eps)))
 	case Float64:
-		return cosloss.L2NormalizeGrad(view[float64](x, l, s), floats[float64](upstream, l.Size()),
-			floats[float64](out, l.Size()), floats[float64](dx, l.Size()), eps)
+		return report(cosloss.L2NormalizeGrad(view[float64](x, xLen, l, s), floats[float64](upstream, upstreamLen),
+			floats[float64](out, outLen), floats[float64](dx, dxLen), eps))
 	}
-	return badDtype(dtype)
+	return report(badDtype(dtype))
 }
 
-// SetWorkers sets how many goroutines large calls split across (1: none).
-func SetWorkers(n int) { cosloss.SetWorkers(n) }
+// SetWorkers sets how many goroutines large calls split across (1: none),
+// clamped to [1, MaxWorkers]. In a fork()ed child it stays 1: Go's runtime
+// there has lost its threads, and goroutines would never run.
+func SetWorkers(n int) {
+	if forkedChild.Load() {
+		n = 1
+	}
+	cosloss.SetWorkers(n)
+}
 
 // Workers reports the number of goroutines large calls split across.
 func Workers() int { return cosloss.Workers() }
 
+// MaxWorkers is the most SetWorkers accepts.
+func MaxWorkers() int { return cosloss.MaxWorkers }
+
 // SetKernel selects the kernel set by name; see Kernels.
-func SetKernel(name string) (err error) {
-	defer recoverInto(&err)
-	return cosloss.SetKernel(name)
+func SetKernel(name string) (status int) {
+	if !enter() {
+		return Busy
+	}
+	defer leave(&status)
+	return report(cosloss.SetKernel(name))
 }
 
 // Kernel names the active kernel set.
@@ -188,10 +254,11 @@ func Kernel() string { return cosloss.Kernel() }
 // Kernels lists the kernel sets this build and CPU can run, comma-separated.
 func Kernels() string { return strings.Join(cosloss.Kernels(), ",") }
 
-// floats is the one place an address becomes a slice. The address comes
-// from numpy's buffer, which is C memory that Go's collector never moves or
-// frees, so holding it as a uintptr until here is safe; reading it through a
-// *unsafe.Pointer keeps go vet's uintptr check quiet for this audited use.
+// floats is the one place an address becomes a slice, of the buffer's
+// length n. The address comes from numpy's buffer, which is C memory that
+// Go's collector never moves or frees, so holding it as a uintptr until
+// here is safe; reading it through a *unsafe.Pointer keeps go vet's uintptr
+// check quiet for this audited use.
 func floats[T float32 | float64](p uintptr, n int) []T {
 	if n <= 0 || p == 0 {
 		return nil
@@ -200,23 +267,13 @@ func floats[T float32 | float64](p uintptr, n int) []T {
 	return unsafe.Slice((*T)(ptr), n)
 }
 
-// pairLayout gathers the shared layout and the two inputs' strides.
-func pairLayout(outer, n, inner, xo, xn, xi, yo, yn, yi int) (cosloss.Layout, [3]int, [3]int) {
-	return cosloss.Layout{Outer: outer, Len: n, Inner: inner}, [3]int{xo, xn, xi}, [3]int{yo, yn, yi}
-}
-
-func view[T float32 | float64](p uintptr, l cosloss.Layout, strides [3]int) cosloss.View[T] {
-	v := cosloss.View[T]{Layout: l, OuterStride: strides[0], LenStride: strides[1], InnerStride: strides[2]}
-	v.Data = floats[T](p, v.Span())
-	return v
+// view is the strided window of layout l on the buffer at p, which holds n
+// elements; the core's View.Check rejects a layout that reaches past them.
+func view[T float32 | float64](p uintptr, n int, l cosloss.Layout, strides [3]int) cosloss.View[T] {
+	return cosloss.View[T]{Data: floats[T](p, n), Layout: l,
+		OuterStride: strides[0], LenStride: strides[1], InnerStride: strides[2]}
 }
 
 func badDtype(dtype int) error {
 	return fmt.Errorf("dtype: want %d or %d bits, got %d", Float32, Float64, dtype)
-}
-
-func recoverInto(err *error) {
-	if r := recover(); r != nil {
-		*err = fmt.Errorf("cosloss internal error: %v", r)
-	}
 }

@@ -5,11 +5,18 @@ native-endian float32 or float64, aligned, with non-negative strides, and
 an output array that is C-contiguous and writeable. The arrays stay
 referenced by the caller's frame for the whole call, which matters because
 gopy releases the GIL while Go runs.
+
+Each Go call returns an int status (0: done; BUSY: a fork is being
+prepared, so wait and call again; otherwise an error whose message
+TakeError returns), never a Go error: gopy leaks a C string per call for
+those.
 """
 
 import ctypes
 import gc
 import os
+import threading
+import time
 
 import numpy as np
 
@@ -26,14 +33,92 @@ _cosine_contiguous = _ext.binding_CosineContiguous
 gc.callbacks[:] = [cb for cb in gc.callbacks
                    if not getattr(cb, "__module__", "").startswith("cosloss._gocore")]
 
+OK, BUSY = 0, -1  # statuses, as cosloss/binding/status.go numbers them
+
+
+# fork() copies Go's runtime into the child without its threads, and with
+# whatever locks they held at that instant (see cosloss/binding/fork.go). So
+# before a fork, new calls are held back in Python, the fork waits for the
+# calls other threads are running in Go, Go's collector is stopped, and the
+# runtime's own threads are given a moment to park; the child then computes
+# on its own thread with the collector off (calls allocate nothing on the Go
+# heap). Held-back calls wait on _fork_done rather than entering Go again:
+# a thread entering Go at the instant of the fork could hold a runtime lock.
+_forking = False
+_fork_done = threading.Condition(threading.Lock())
+
+
+def _before_fork():
+    global _forking
+    _forking = True
+    _go.BeginFork()
+    while _go.Quiesce():
+        time.sleep(0.0001)  # releases the GIL for the threads still in Go
+    # Let Go's worker threads park and the threads that just left Go get back
+    # to Python, then take the processors back from the threads that left.
+    time.sleep(0.002)
+    _go.ReleaseProcessors()
+    # The world's restart wakes a thread to look for work; let it park. From
+    # here to the fork this thread keeps the GIL, which a call needs to
+    # enter Go, so this wait spins rather than sleeps.
+    deadline = time.perf_counter() + 0.0005
+    while time.perf_counter() < deadline:
+        pass
+
+
+def _after_fork_in_parent():
+    global _forking
+    _go.EndForkInParent()
+    with _fork_done:
+        _forking = False
+        _fork_done.notify_all()
+
+
+def _after_fork_in_child():
+    global _forking, _fork_done
+    _fork_done = threading.Condition(threading.Lock())  # its waiters are gone
+    _forking = False
+    _go.EndForkInChild()
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                    after_in_child=_after_fork_in_child)
+
+
+def _wait_for_fork():
+    with _fork_done:
+        while _forking:
+            _fork_done.wait(0.01)
+
+
+def _call(fn, *args):
+    """Call a Go export and raise if it failed.
+
+    A Go error here means a bug in cosloss's own validation; it is reported
+    as a ValueError rather than gopy's RuntimeError.
+    """
+    if _forking:
+        _wait_for_fork()
+    status = fn(*args)
+    if status:
+        _failed(fn, args, status)
+
+
+def _failed(fn, args, status):
+    while status == BUSY:
+        # Another thread is preparing a fork (two may be at once, so the
+        # gate in Go can outlast this module's flag).
+        _wait_for_fork()
+        time.sleep(0.001)
+        status = fn(*args)
+    if status:
+        raise ValueError(f"cosloss core rejected the call: {_go.TakeError(status)}")
+
+
 # COSLOSS_KERNEL picks a kernel set by name (see kernels()), e.g. "portable"
 # to run without SIMD; the test suite uses it to check every path.
 if os.environ.get("COSLOSS_KERNEL"):
-    _go.SetKernel(os.environ["COSLOSS_KERNEL"])
-
-# A fork()ed child inherits the Go runtime without its threads: goroutines
-# started there would never run, so the child computes on its own thread.
-os.register_at_fork(after_in_child=lambda: _go.SetWorkers(1))
+    _call(_go.SetKernel, os.environ["COSLOSS_KERNEL"])
 
 # Forms of the cosine, as cosloss/cosine.go numbers them.
 COS, NEG_COS, ONE_MINUS_COS, SQUARED_ONE_MINUS_COS = 0, 1, 2, 3
@@ -41,6 +126,7 @@ COS, NEG_COS, ONE_MINUS_COS, SQUARED_ONE_MINUS_COS = 0, 1, 2, 3
 # Reductions, as cosloss/reduce.go numbers them.
 SUM, MEAN, SUM_OVER_BATCH_SIZE, SUM_BY_NONZERO_WEIGHTS = 1, 2, 3, 4
 
+MAX_WORKERS = _go.MaxWorkers()
 
 _buffer = ctypes.c_char.from_buffer
 _address = ctypes.addressof
@@ -56,34 +142,51 @@ def _addr(a: np.ndarray) -> int:
         return a.__array_interface__["data"][0]
 
 
+def _extent(a: np.ndarray) -> int:
+    """How many elements of a's buffer, from its first, a's layout reaches.
+
+    Go builds each slice with this length and checks the layout it is
+    asked to read against it. Strides are non-negative here (view3).
+    """
+    if a.size == 0:
+        return 0
+    return 1 + sum((d - 1) * s for d, s in zip(a.shape, a.strides)) // a.itemsize
+
+
 def set_workers(n: int) -> None:
     """Use up to n goroutines for large calls (1: compute on the calling thread).
 
     Calls that read at least 65536 elements split their rows (or columns)
-    into n contiguous pieces, one goroutine each; smaller calls stay on the
-    calling thread. The default is the number of CPUs Go sees; a fork()ed
-    child uses 1.
+    into up to n contiguous pieces, one goroutine each, none smaller than
+    32768 elements; smaller calls stay on the calling thread. The default
+    is the number of CPUs Go sees. A fork()ed child always uses 1: Go
+    cannot start threads there.
 
     Args:
-        n: An int >= 1.
+        n: An int from 1 to 256; more goroutines than CPUs only add
+            start-up cost, so larger values are capped at 256.
 
     Raises:
-        ValueError: n is not an int, or is below 1.
+        ValueError: n is below 1.
+        TypeError: n is not an int.
 
     Example:
         >>> cosloss.set_workers(1); cosloss.workers()
         1
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"workers must be an int >= 1, got {n!r}")
-    _go.SetWorkers(int(n))
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"set_workers needs n as an int, got {n!r} of type {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"set_workers needs n >= 1, got {n}")
+    _go.SetWorkers(int(min(n, MAX_WORKERS)))
 
 
 def workers() -> int:
     """How many goroutines large calls split across.
 
     Returns:
-        The int set by set_workers, by default the number of CPUs.
+        The int set by set_workers (capped at 256), by default the number
+        of CPUs; 1 in a fork()ed child.
 
     Example:
         >>> cosloss.workers() >= 1
@@ -106,40 +209,32 @@ def set_kernel(name: str) -> None:
     """Select a kernel set by name (see kernels()); for tests and benchmarks."""
     if name not in kernels():
         raise ValueError(f"kernel must be one of {kernels()}, got {name!r}")
-    _go.SetKernel(name)
+    _call(_go.SetKernel, name)
 
 
 def _bits(a: np.ndarray) -> int:
     return a.dtype.itemsize * 8
 
 
-def _call(fn, *args):
-    # A Go error here means a bug in cosloss's own validation; report it as a
-    # ValueError rather than gopy's RuntimeError.
-    try:
-        return fn(*args)
-    except RuntimeError as err:
-        raise ValueError(f"cosloss core rejected the call: {err}") from None
-
-
 def cosine(x3, xs, y3, ys, form, out, eps):
     """form(cos) of x3 and y3 (both outer × n × inner views) into out."""
     outer, n, inner = x3.shape
-    _call(_go.Cosine, _bits(x3), form, _addr(x3), _addr(y3), _addr(out),
-          outer, n, inner, *xs, *ys, float(eps))
+    _call(_go.Cosine, _bits(x3), form, _addr(x3), _extent(x3), _addr(y3), _extent(y3),
+          _addr(out), out.size, outer, n, inner, *xs, *ys, float(eps))
 
 
 def cosine_distance(x3, xs, y3, ys, out):
     """1 − Σx·y of x3 and y3 (both outer × n × inner views) into out."""
     outer, n, inner = x3.shape
-    _call(_go.CosineDistance, _bits(x3), _addr(x3), _addr(y3), _addr(out),
-          outer, n, inner, *xs, *ys)
+    _call(_go.CosineDistance, _bits(x3), _addr(x3), _extent(x3), _addr(y3), _extent(y3),
+          _addr(out), out.size, outer, n, inner, *xs, *ys)
 
 
 def l2_normalize(x3, xs, out, eps):
     """x3 · rsqrt(max(Σx², eps)) along axis 1 of the view x3 into out."""
     outer, n, inner = x3.shape
-    _call(_go.L2Normalize, _bits(x3), _addr(x3), _addr(out), outer, n, inner, *xs, float(eps))
+    _call(_go.L2Normalize, _bits(x3), _addr(x3), _extent(x3), _addr(out), out.size,
+          outer, n, inner, *xs, float(eps))
 
 
 def weighted(losses, weights, out):
@@ -150,29 +245,33 @@ def weighted(losses, weights, out):
 
 def reduce(losses, weights, reduction) -> float:
     """The scalar reduction of losses · weights, computed in their dtype."""
-    return _call(_go.Reduce, _bits(losses), _addr(losses), _addr(weights),
-                 losses.size, weights.size, reduction)
+    result = np.empty(1, np.float64)
+    _call(_go.Reduce, _bits(losses), _addr(losses), _addr(weights), losses.size, weights.size,
+          reduction, _addr(result))
+    return float(result[0])
 
 
 def cosine_grad(x3, xs, y3, ys, form, upstream, value, dx, dy, eps):
     """form(cos) into value and its gradients for upstream into dx, dy."""
     outer, n, inner = x3.shape
-    _call(_go.CosineGrad, _bits(x3), form, _addr(x3), _addr(y3), _addr(upstream), _addr(value),
-          _addr(dx), _addr(dy), outer, n, inner, *xs, *ys, float(eps))
+    _call(_go.CosineGrad, _bits(x3), form, _addr(x3), _extent(x3), _addr(y3), _extent(y3),
+          _addr(upstream), upstream.size, _addr(value), value.size,
+          _addr(dx), dx.size, _addr(dy), dy.size, outer, n, inner, *xs, *ys, float(eps))
 
 
 def cosine_distance_grad(x3, xs, y3, ys, upstream, value, dx, dy):
     """1 − Σx·y into value and its gradients for upstream into dx, dy."""
     outer, n, inner = x3.shape
-    _call(_go.CosineDistanceGrad, _bits(x3), _addr(x3), _addr(y3), _addr(upstream), _addr(value),
-          _addr(dx), _addr(dy), outer, n, inner, *xs, *ys)
+    _call(_go.CosineDistanceGrad, _bits(x3), _addr(x3), _extent(x3), _addr(y3), _extent(y3),
+          _addr(upstream), upstream.size, _addr(value), value.size,
+          _addr(dx), dx.size, _addr(dy), dy.size, outer, n, inner, *xs, *ys)
 
 
 def l2_normalize_grad(x3, xs, upstream, out, dx, eps):
     """l2_normalize into out and its gradient for the C-ordered upstream into dx."""
     outer, n, inner = x3.shape
-    _call(_go.L2NormalizeGrad, _bits(x3), _addr(x3), _addr(upstream), _addr(out), _addr(dx),
-          outer, n, inner, *xs, float(eps))
+    _call(_go.L2NormalizeGrad, _bits(x3), _addr(x3), _extent(x3), _addr(upstream), upstream.size,
+          _addr(out), out.size, _addr(dx), dx.size, outer, n, inner, *xs, float(eps))
 
 
 # ε of tf.nn.l2_normalize in each dtype the fast path takes (native byte order).
@@ -220,6 +319,11 @@ def cosine_fast(x, y, axis, form):
     if xa % itemsize or ya % itemsize:
         return None
     out = np.empty(out_shape, dtype)
-    _call(_cosine_contiguous, itemsize * 8, form, xa, ya, _address(_buffer(out)),
-          outer, n, inner, eps)
+    if _forking:
+        _wait_for_fork()
+    status = _cosine_contiguous(itemsize * 8, form, xa, ya, _address(_buffer(out)),
+                                outer, n, inner, eps)
+    if status:
+        _failed(_cosine_contiguous, (itemsize * 8, form, xa, ya, _address(_buffer(out)),
+                                     outer, n, inner, eps), status)
     return out
