@@ -151,8 +151,10 @@ class LossBase:
         Raises:
             TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
                 not cast them), or a non-int axis.
-            ValueError: None inputs, shapes that do not broadcast, an axis
-                out of range, or a sample_weight that does not broadcast.
+            ValueError: None inputs, Python lists TensorFlow cannot convert
+                (ragged, mixed types, ints beyond int64), shapes that do not
+                broadcast, an axis out of range, or a sample_weight that does
+                not broadcast.
 
         Example:
             >>> loss = cosloss.keras.losses.CosineSimilarity(axis=1)

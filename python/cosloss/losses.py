@@ -125,7 +125,8 @@ def compute_weighted_loss(losses: ArrayLike, weights: ArrayLike = 1.0, scope: st
 
     Raises:
         ValueError: An invalid `reduction`, `weights` that do not broadcast
-            to `losses`, or None inputs.
+            to `losses`, None inputs, or Python lists TensorFlow cannot
+            convert (ragged, mixed types, ints beyond int64).
         TypeError: Non-numeric or complex `losses` or `weights`.
 
     Example:
@@ -187,7 +188,9 @@ def cosine_distance(labels: ArrayLike, predictions: ArrayLike, axis: int | None 
     Raises:
         ValueError: No axis ("You must specify 'axis'."), both `axis` and
             `dim`, None inputs, shapes that differ, `weights` that do not
-            broadcast, an invalid `reduction`, or an axis out of range.
+            broadcast, an invalid `reduction`, an axis out of range, or
+            Python lists TensorFlow cannot convert (ragged, mixed types,
+            ints beyond int64).
         TypeError: Non-numeric or complex inputs, or a non-int axis.
 
     Example:

@@ -57,8 +57,9 @@ def l2_normalize(x: ArrayLike, axis: int | list[int] | tuple[int, ...] | None = 
     Raises:
         TypeError: `x` has an integer, bool or complex dtype, or an axis is
             not an int.
-        ValueError: `x` is None, an axis is out of range or repeated, or
-            both `axis` and `dim` are given.
+        ValueError: `x` is None, an axis is out of range or repeated, both
+            `axis` and `dim` are given, or `x` is a Python list TensorFlow
+            cannot convert.
 
     Example:
         >>> cosloss.nn.l2_normalize([3., 4.])

@@ -92,8 +92,10 @@ class CosineSimilarity:
 
         Raises:
             TypeError: Non-numeric or complex inputs, or a non-int axis.
-            ValueError: None inputs, shapes that do not broadcast, a squeezed
-                axis that is not 1, or an axis out of range.
+            ValueError: None inputs, Python lists TensorFlow cannot convert
+                (ragged, mixed types, ints beyond int64), shapes that do not
+                broadcast, a squeezed axis that is not 1, or an axis out of
+                range.
 
         Example:
             >>> m = cosloss.keras.metrics.CosineSimilarity()
