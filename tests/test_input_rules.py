@@ -1,8 +1,10 @@
-"""Input rules of issue #9: how Python ints are typed.
+"""Input rules of issue #9: how Python ints are typed, and out= arrays that
+overlap the inputs or each other.
 
-Expected values come from tests/reference.py (TensorFlow's formulas) or
-from TensorFlow 2.21 as measured (quoted where used); cosloss is never
-asked for an expectation.
+Expected values come from tests/reference.py (TensorFlow's formulas), from
+the gradient formulas of the spec's §4 and §8 written out below, or from
+TensorFlow 2.21 as measured (quoted where used). cosloss is asked for an
+expectation only where the contract itself is "the same as without out=".
 """
 
 import re
@@ -201,3 +203,242 @@ def test_float_lists_and_numpy_arrays_keep_their_rules():
     for dtype in (np.int64, np.int32, np.uint64, f64, f16):
         out = cosloss.losses.compute_weighted_loss(np.ones(3, dtype), reduction="none")
         assert out.dtype == np.dtype(dtype)
+
+
+# ---------------------------------------------------------------------------
+# 2. out= overlapping any input leaves value and gradients as without it
+# ---------------------------------------------------------------------------
+
+RNG = np.random.default_rng(9)
+N, D = 5, 4
+T = RNG.standard_normal((N, D))
+P = RNG.standard_normal((N, D))
+G = RNG.standard_normal((N, D))      # upstream of l2_normalize
+U = RNG.standard_normal(N)           # upstream of a per-sample value
+W = RNG.random(N) + 0.5              # sample weights
+WC = (RNG.random(N) + 0.5)[:, None]  # weights against [N, 1] or [N, D] losses
+U0 = np.array(0.7)                   # upstream of a scalar value
+
+
+def cos_grads(t, p):
+    """c = t̂·p̂ along the last axis and (∂c/∂t, ∂c/∂p), spec §8 away from the ε floor:
+    ∂c/∂p = (t̂ − c·p̂) / ‖p‖ and symmetrically for t."""
+    tn = np.linalg.norm(t, axis=-1, keepdims=True)
+    pn = np.linalg.norm(p, axis=-1, keepdims=True)
+    th, ph = t / tn, p / pn
+    c = np.sum(th * ph, axis=-1, keepdims=True)
+    return c[..., 0], (ph - c * th) / tn, (th - c * ph) / pn
+
+
+def cosine_expected(dloss_dc, reference):
+    """(value, grads) of a per-sample loss of cos, with upstream U."""
+    def expected(a):
+        c, dt, dp = cos_grads(a["y_true"], a["y_pred"])
+        scale = (a["upstream"] * dloss_dc(c))[:, None]
+        return reference(a["y_true"], a["y_pred"]), (scale * dt, scale * dp)
+    return expected
+
+
+def object_expected(sign, reference, reduction):
+    def expected(a):
+        c, dt, dp = cos_grads(a["y_true"], a["y_pred"])
+        per = a["sample_weight"] * a["upstream"] * sign
+        if reduction == "auto":
+            per = per / N
+        scale = np.broadcast_to(per, (N,))[:, None]
+        return (reference(a["y_true"], a["y_pred"], a["sample_weight"], reduction),
+                (scale * dt, scale * dp))
+    return expected
+
+
+def l2_expected(a):
+    # Spec §8: dx = (g − u·(u·g)) / ‖x‖ with u = x / ‖x‖.
+    x, g = a["x"], a["upstream"]
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    u = x / norm
+    return ref.l2_normalize(x, axis=1), ((g - u * np.sum(u * g, axis=1, keepdims=True)) / norm,)
+
+
+def cosine_distance_expected(a):
+    # Spec §4/§8: ∂L/∂predictions = −labels · w / count of non-zero weights (here N).
+    scale = a["upstream"] * a["weights"] / N
+    value = ref.cosine_distance(a["labels"], a["predictions"], 1, weights=a["weights"])
+    return value, (-a["predictions"] * scale, -a["labels"] * scale)
+
+
+def weighted_loss_expected(a):
+    # Spec §4: ∂L/∂losses = upstream · w / count of non-zero broadcast weights (N·D).
+    grad = np.broadcast_to(a["upstream"] * a["weights"] / (N * D), (N, D))
+    return ref.compute_weighted_loss_v1(a["losses"], a["weights"]), (grad,)
+
+
+def _cosine_call(fn):
+    return lambda a, out: cosloss.value_and_grad(fn, a["y_true"], a["y_pred"],
+                                                 upstream=a["upstream"], out=out)
+
+
+def _object_call(loss):
+    return lambda a, out: loss.value_and_grad(a["y_true"], a["y_pred"],
+                                              sample_weight=a["sample_weight"],
+                                              upstream=a["upstream"], out=out)
+
+
+# name: (call(inputs, out), inputs, gradient shapes, expected(inputs) -> (value, grads), tolerance)
+RULES = {
+    "keras function": (
+        _cosine_call(cosloss.keras.losses.cosine_similarity),
+        {"y_true": T, "y_pred": P, "upstream": U}, 2,
+        cosine_expected(lambda c: -1.0, lambda t, p: ref.keras_cosine(t, p, sign=-1)), 1e-12),
+    "tf115 function": (
+        _cosine_call(cosloss.tf115.keras.losses.cosine_similarity),
+        {"y_true": T, "y_pred": P, "upstream": U}, 2,
+        cosine_expected(lambda c: 1.0, lambda t, p: ref.keras_cosine(t, p, sign=+1)), 1e-12),
+    "seed v3": (
+        _cosine_call(cosloss.cosine_similarity_loss_v3),
+        {"y_true": T, "y_pred": P, "upstream": U}, 2,
+        cosine_expected(lambda c: -2.0 * (1.0 - c), ref.seed_one_minus_cos_squared), 1e-12),
+    "keras object": (
+        _object_call(cosloss.keras.losses.CosineSimilarity()),
+        {"y_true": T, "y_pred": P, "sample_weight": W, "upstream": U0}, 2,
+        object_expected(-1.0, lambda t, p, w, r: ref.keras_class_tf2(t, p, w, r), "auto"), 1e-12),
+    "tf115 object": (
+        # TF 1.15 reduces in float32, so its numbers have float32 precision.
+        _object_call(cosloss.tf115.keras.losses.CosineSimilarity(reduction="none")),
+        {"y_true": T, "y_pred": P, "sample_weight": W, "upstream": U}, 2,
+        object_expected(1.0, lambda t, p, w, r: ref.keras_class_tf115(t, p, w, r), "none"), 1e-6),
+    "l2_normalize": (
+        lambda a, out: cosloss.value_and_grad(cosloss.nn.l2_normalize, a["x"], axis=1,
+                                              upstream=a["upstream"], out=out),
+        {"x": T, "upstream": G}, 1, l2_expected, 1e-12),
+    "cosine_distance": (
+        # Computed in float32 (TF casts both inputs), float64 gradients.
+        lambda a, out: cosloss.value_and_grad(cosloss.losses.cosine_distance, a["labels"],
+                                              a["predictions"], axis=1, weights=a["weights"],
+                                              upstream=a["upstream"], out=out),
+        {"labels": T, "predictions": P, "weights": WC, "upstream": U0}, 2,
+        cosine_distance_expected, 1e-6),
+    "compute_weighted_loss": (
+        lambda a, out: cosloss.value_and_grad(cosloss.losses.compute_weighted_loss, a["losses"],
+                                              weights=a["weights"], upstream=a["upstream"],
+                                              out=out),
+        {"losses": T, "weights": WC, "upstream": U0}, 1, weighted_loss_expected, 1e-6),
+}
+
+
+def view_inside(buf, shape):
+    """A view of buf's memory with the given shape (for weights and upstreams)."""
+    index = tuple(slice(0, d) for d in shape) + (0,) * (buf.ndim - len(shape))
+    return buf[index + (Ellipsis,)]
+
+
+def alias_cases():
+    """(rule, input, out index, how): every input of every rule in every out array."""
+    for rule, (_, inputs, n_out, _, _) in RULES.items():
+        for name, value in inputs.items():
+            for k in range(n_out):
+                for how in (("same", "shifted") if value.shape == (N, D) else ("inside",)):
+                    yield rule, name, k, how
+
+
+def aliased(inputs, n_out, name, k, how):
+    """Copies of inputs and out arrays, with inputs[name] in memory that out[k] covers."""
+    inputs = {key: value.copy() for key, value in inputs.items()}
+    out = [np.full((N, D), np.nan) for _ in range(n_out)]
+    value = inputs[name]
+    if how == "same":
+        out[k] = inputs[name]
+    elif how == "shifted":
+        # A window one row off: the two overlap without being the same array.
+        big = np.full((N + 1, D), np.nan)
+        big[1:] = value
+        inputs[name], out[k] = big[1:], big[:-1]
+    else:
+        view = view_inside(out[k], value.shape)
+        view[...] = value
+        inputs[name] = view
+    return inputs, tuple(out)
+
+
+@pytest.mark.parametrize("rule, name, k, how", list(alias_cases()))
+def test_out_overlapping_an_input_changes_nothing(rule, name, k, how):
+    call, inputs, n_out, expected_fn, tol = RULES[rule]
+    value_ref, grads_ref = expected_fn(inputs)
+    value_plain, grads_plain = call({key: v.copy() for key, v in inputs.items()}, None)
+
+    args, out = aliased(inputs, n_out, name, k, how)
+    value, grads = call(args, out)
+
+    assert grads is out
+    np.testing.assert_allclose(value, value_ref, rtol=tol, atol=tol)
+    for g, e in zip(grads, grads_ref):
+        np.testing.assert_allclose(g, e, rtol=tol, atol=tol)
+    # The contract: exactly what the same call without out= gives.
+    np.testing.assert_array_equal(value, value_plain)
+    for g, e in zip(grads, grads_plain):
+        np.testing.assert_array_equal(g, e)
+
+
+def test_sample_weight_inside_out_is_read_before_it_is_overwritten():
+    # The case of issue #9: the core wrote d_y_true into out[0] before the
+    # value was reduced with the sample weights that out[0] held.
+    loss = cosloss.keras.losses.CosineSimilarity()
+    buf = np.full((N, D), np.nan)
+    buf[:, 0] = W
+    value, _ = loss.value_and_grad(T, P, sample_weight=buf[:, 0], out=(buf, np.empty((N, D))))
+    np.testing.assert_allclose(value, ref.keras_class_tf2(T, P, W), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# 3. out arrays must not overlap each other
+# ---------------------------------------------------------------------------
+
+TWO_GRADIENTS = {
+    "keras function": lambda out: cosloss.value_and_grad(
+        cosloss.keras.losses.cosine_similarity, T, P, out=out),
+    "seed v2": lambda out: cosloss.value_and_grad(cosloss.cosine_similarity_loss_v2, T, P, out=out),
+    "keras object": lambda out: cosloss.keras.losses.CosineSimilarity().value_and_grad(T, P, out=out),
+    "tf115 object": lambda out: cosloss.value_and_grad(
+        cosloss.tf115.keras.losses.CosineSimilarity(), T, P, out=out),
+    "cosine_distance": lambda out: cosloss.value_and_grad(
+        cosloss.losses.cosine_distance, T, P, axis=1, out=out),
+}
+
+
+def _overlapping_pairs():
+    buf = np.full((N, D), 7.0)
+    big = np.full((N + 1, D), 7.0)
+    return {
+        "the same array": (buf, buf),
+        "the same memory, two views": (buf, buf[:]),
+        "rows one apart": (big[:-1], big[1:]),
+    }
+
+
+@pytest.mark.parametrize("rule", TWO_GRADIENTS)
+@pytest.mark.parametrize("pair", ["the same array", "the same memory, two views", "rows one apart"])
+def test_overlapping_out_arrays_are_refused(rule, pair):
+    out = _overlapping_pairs()[pair]
+    with pytest.raises(ValueError, match=r"out\[0\] and out\[1\] overlap"):
+        TWO_GRADIENTS[rule](out)
+    assert (out[0] == 7.0).all() and (out[1] == 7.0).all()  # nothing written
+
+
+def test_out_arrays_sharing_a_single_element_are_refused():
+    flat = np.full(2 * N * D - 1, 7.0)
+    first = flat[:N * D].reshape(N, D)
+    second = flat[N * D - 1:].reshape(N, D)  # starts on first's last element
+    with pytest.raises(ValueError, match=r"out\[0\] and out\[1\] overlap"):
+        cosloss.value_and_grad(cosloss.keras.losses.cosine_similarity, T, P, out=(first, second))
+
+
+def test_interleaved_out_arrays_share_no_element_and_are_accepted():
+    # One buffer, even and odd columns: their bounds overlap but no element
+    # does, which np.shares_memory (exact) tells apart.
+    buf = np.full((N, 2 * D), np.nan)
+    out = (buf[:, 0::2], buf[:, 1::2])
+    _, grads = cosloss.value_and_grad(cosloss.keras.losses.cosine_similarity, T, P,
+                                      upstream=U, out=out)
+    _, (dt, dp) = RULES["keras function"][3]({"y_true": T, "y_pred": P, "upstream": U})
+    assert grads is out
+    np.testing.assert_allclose(buf[:, 0::2], dt, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(buf[:, 1::2], dp, rtol=1e-12, atol=1e-12)

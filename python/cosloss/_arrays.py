@@ -325,8 +325,19 @@ def view3(arr: np.ndarray, axis: int) -> tuple[np.ndarray, tuple[int, ...]]:
     return v, strides
 
 
+def overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether a and b share an element, exactly (interleaved views do not).
+
+    An overlap too hard for numpy to rule out counts as one.
+    """
+    try:
+        return bool(np.shares_memory(a, b))
+    except np.exceptions.TooHardError:
+        return True
+
+
 def check_out(out: object, count: int) -> tuple[np.ndarray, ...] | None:
-    """out= of value_and_grad: None, or a tuple of count writeable ndarrays."""
+    """out= of value_and_grad: None, or a tuple of count writeable, disjoint ndarrays."""
     if out is None:
         return None
     if (not isinstance(out, tuple) or len(out) != count
@@ -337,6 +348,13 @@ def check_out(out: object, count: int) -> tuple[np.ndarray, ...] | None:
     for i, o in enumerate(out):
         if not o.flags.writeable:
             raise ValueError(f"out[{i}] is read-only")
+    # Each gradient needs memory of its own: where two out arrays share
+    # elements, the second gradient would overwrite the first.
+    for i in range(count):
+        for j in range(i + 1, count):
+            if overlap(out[i], out[j]):
+                raise ValueError(f"out[{i}] and out[{j}] overlap; each gradient needs memory "
+                                 f"of its own, so pass arrays that share no element")
     return out
 
 

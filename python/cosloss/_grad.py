@@ -58,11 +58,13 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
             None (the default) means ones.
         out: Optional arrays to write the gradients into, as numpy's `out=`:
             a tuple with one writeable array per gradient, each of that
-            gradient's shape and dtype. Reusing them across calls (a
-            training loop, say) saves allocating fresh gradient memory
-            each time, which for large inputs costs more than computing
-            them. Inputs are still never modified: an out array that
-            overlaps an input is written only after the gradient is done.
+            gradient's shape and dtype, no two sharing memory. Reusing them
+            across calls (a training loop, say) saves allocating fresh
+            gradient memory each time, which for large inputs costs more
+            than computing them. An out array may overlap any input (the
+            arrays, sample weights, weights or upstream): it is then
+            written only once the value and every gradient are done, so
+            the results are those of the same call without `out`.
         **kwargs: fn's keyword arguments.
 
     Returns:
@@ -78,8 +80,8 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
             array per gradient or one has another dtype than its gradient,
             or fn itself raises it.
         ValueError: `upstream` does not broadcast to the value, an `out`
-            array is read-only or has another shape than its gradient, or
-            fn itself raises it.
+            array is read-only or has another shape than its gradient, two
+            `out` arrays overlap, or fn itself raises it.
 
     Example:
         >>> value, (d_true, d_pred) = cosloss.value_and_grad(

@@ -163,14 +163,12 @@ class LossBase:
             >>> loss([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]], sample_weight=[0.8, 0.2])
             np.float32(-0.1)
         """
-        y_true, y_pred = self._inputs(y_true, y_pred)
+        y_true, y_pred = self._squeeze(convert(y_true, "y_true"), convert(y_pred, "y_pred"))
         losses = cosine(y_true, y_pred, self.axis, self._form)
         return keras_reduce(losses, sample_weight, self.reduction, legacy=self._legacy_reduction)
 
-    def _inputs(self, y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-        """The inputs as the loss function sees them (squeezed in tf-keras)."""
-        y_true = convert(y_true, "y_true")
-        y_pred = convert(y_pred, "y_pred")
+    def _squeeze(self, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The converted inputs as the loss function sees them (squeezed in tf-keras)."""
         if self._squeeze_inputs:
             y_pred, y_true = squeeze_or_expand_inputs(y_pred, y_true, strict=False)
         return y_true, y_pred
@@ -205,8 +203,8 @@ class LossBase:
             TypeError: As `__call__`, or an `out` that is not two arrays of
                 the gradients' dtype.
             ValueError: As `__call__`, an upstream that does not broadcast
-                to the value, or an `out` array that is read-only or of
-                another shape than its gradient.
+                to the value, or `out` arrays that are read-only, of another
+                shape than their gradient, or overlapping each other.
 
         Example:
             >>> loss = cosloss.keras.losses.CosineSimilarity()
@@ -215,14 +213,20 @@ class LossBase:
             (np.float32(-0.70710677), array([[-0.35355338,  0.35355338]], dtype=float32))
         """
         out = check_out(out, 2)
-        t_shape, p_shape = np.shape(y_true), np.shape(y_pred)
-        y_true, y_pred, axis, shape = prepare(*self._inputs(y_true, y_pred), self.axis)
+        y_true, y_pred = convert(y_true, "y_true"), convert(y_pred, "y_pred")
+        t_shape, p_shape = y_true.shape, y_pred.shape
+        y_true, y_pred, axis, shape = prepare(*self._squeeze(y_true, y_pred), self.axis)
+        # Converted once: the value is reduced with these weights after the
+        # core has written the gradients, possibly into out, so cosine_grad
+        # must know not to write there if out overlaps them.
+        weights = None if sample_weight is None else convert(sample_weight, "sample_weight")
         losses_shape = shape[:axis] + shape[axis + 1:]
-        per_loss = keras_reduce_grad(losses_shape, y_pred.dtype, sample_weight, self.reduction,
+        per_loss = keras_reduce_grad(losses_shape, y_pred.dtype, weights, self.reduction,
                                      self._legacy_reduction, upstream)
-        losses, d_true, d_pred = _ops.cosine_grad(y_true, y_pred, axis, self._form, shape, per_loss,
-                                                  out=out)
-        value = keras_reduce(losses, sample_weight, self.reduction, legacy=self._legacy_reduction)
+        losses, d_true, d_pred = _ops.cosine_grad(
+            y_true, y_pred, axis, self._form, shape, per_loss, out=out,
+            reads=() if weights is None else (weights,))
+        value = keras_reduce(losses, weights, self.reduction, legacy=self._legacy_reduction)
         # Reshaped only where the inputs were squeezed, so that gradients the
         # core wrote into out are those very arrays (deliver then skips them).
         grads = tuple(g if g.shape == s else g.reshape(s)
