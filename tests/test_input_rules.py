@@ -1,5 +1,5 @@
-"""Input rules of issue #9: how Python ints are typed, and out= arrays that
-overlap the inputs or each other.
+"""Input rules of issue #9: how Python ints are typed, out= arrays that overlap
+the inputs or each other, and scalar arguments.
 
 Expected values come from tests/reference.py (TensorFlow's formulas), from
 the gradient formulas of the spec's §4 and §8 written out below, or from
@@ -442,3 +442,222 @@ def test_interleaved_out_arrays_share_no_element_and_are_accepted():
     assert grads is out
     np.testing.assert_allclose(buf[:, 0::2], dt, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(buf[:, 1::2], dp, rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# 4. Scalar arguments: accepted where TensorFlow accepts them, else named errors
+# ---------------------------------------------------------------------------
+
+XE = np.array([[3.0, 4.0], [0.0, 0.0]], f32)
+
+
+# TF 2.21 accepts each of these as epsilon of l2_normalize(float32 x).
+@pytest.mark.parametrize("epsilon", [True, 1, np.array(1e-12), np.float64(1e-12), np.int64(1),
+                                     np.float16(1e-3), 2**63, 1e-12, -1.0],
+                         ids=["True", "1", "0-d array", "float64", "int64", "float16", "2**63",
+                              "1e-12", "negative"])
+def test_l2_normalize_epsilon_accepted(epsilon):
+    out = cosloss.nn.l2_normalize(XE, axis=1, epsilon=epsilon)
+    expected = ref.l2_normalize(XE, axis=1, epsilon=float(epsilon))
+    np.testing.assert_allclose(out, expected, rtol=1e-6, equal_nan=True)
+    assert out.dtype == f32
+
+
+def test_l2_normalize_negative_epsilon_gives_nan_for_a_zero_vector():
+    # TF 2.21: epsilon=-1.0 leaves the zero row at rsqrt(0) * 0 = NaN.
+    out = cosloss.nn.l2_normalize(XE, axis=1, epsilon=-1.0)
+    assert np.isnan(out[1]).all()
+    np.testing.assert_allclose(out[0], [0.6, 0.8], rtol=1e-6)
+
+
+# (epsilon, error, message): TF 2.21 raises ValueError for None and objects,
+# TypeError for strings and complex numbers; cosloss refuses arrays of
+# more than one element (TensorFlow would broadcast them).
+BAD_EPSILON = [
+    (None, ValueError, re.escape("Attempt to convert a value (None) with an unsupported type "
+                                 "(<class 'NoneType'>) to a Tensor. epsilon must be a real number")),
+    ("a", TypeError, r"epsilon must be a real number \(a float, int or bool\), got 'a' of type str"),
+    (b"a", TypeError, r"epsilon must be a real number .*got b'a' of type bytes"),
+    (1j, TypeError, r"epsilon must be a real number .*got 1j of type complex"),
+    (np.complex64(1), TypeError, r"epsilon must be a real number .*complex64"),
+    (np.array("a"), TypeError, r"epsilon must be a real number .*dtype <U1"),
+    (object(), ValueError, r"unsupported type \(<class 'object'>\) to a Tensor. epsilon"),
+    (np.array([1e-12, 1.0]), ValueError, r"epsilon must be a scalar, got an array of shape \(2,\)"),
+    ([1e-12], ValueError, r"epsilon must be a scalar, got \[1e-12\] of type list"),
+]
+
+
+@pytest.mark.parametrize("epsilon, error, message", BAD_EPSILON,
+                         ids=[repr(c[0])[:20] for c in BAD_EPSILON])
+def test_l2_normalize_bad_epsilon(epsilon, error, message):
+    with pytest.raises(error, match=message):
+        cosloss.nn.l2_normalize(XE, axis=1, epsilon=epsilon)
+    with pytest.raises(error, match=message):
+        cosloss.value_and_grad(cosloss.nn.l2_normalize, XE, axis=1, epsilon=epsilon)
+
+
+A23 = np.array([[1.0, 2.0, 2.0], [0.0, 3.0, 4.0]], f32)
+B23 = np.array([[2.0, 1.0, 2.0], [4.0, 3.0, 0.0]], f32)
+
+# What takes an int axis, with the reference value at axis=1.
+AXIS_USERS = {
+    "keras function": (lambda axis: cosloss.keras.losses.cosine_similarity(A23, B23, axis=axis),
+                       lambda: ref.keras_cosine(A23, B23, 1, sign=-1)),
+    "tf115 function": (lambda axis: cosloss.tf115.keras.losses.cosine_similarity(A23, B23, axis),
+                       lambda: ref.keras_cosine(A23, B23, 1, sign=+1)),
+    "seed": (lambda axis: cosloss.cosine_similarity_loss(A23, B23, axis=axis),
+             lambda: ref.seed_neg_cos(A23, B23, 1)),
+    "keras object": (lambda axis: cosloss.keras.losses.CosineSimilarity(axis=axis)(A23, B23),
+                     lambda: ref.keras_class_tf2(A23, B23, axis=1)),
+    "tf115 object": (lambda axis: cosloss.tf115.keras.losses.CosineSimilarity(axis)(A23, B23),
+                     lambda: ref.keras_class_tf115(A23, B23, axis=1)),
+    "metric": (lambda axis: cosloss.keras.metrics.CosineSimilarity(axis=axis)(A23, B23),
+               lambda: ref.KerasMetric(axis=1)(A23, B23)),
+    "cosine_distance": (lambda axis: cosloss.losses.cosine_distance(A23, B23, axis=axis),
+                        lambda: ref.cosine_distance(A23, B23, 1)),
+    "cosine_distance dim": (lambda dim: cosloss.losses.cosine_distance(A23, B23, dim=dim),
+                            lambda: ref.cosine_distance(A23, B23, 1)),
+    "l2_normalize": (lambda axis: cosloss.nn.l2_normalize(A23, axis=axis),
+                     lambda: ref.l2_normalize(A23, axis=1)),
+    "l2_normalize dim": (lambda dim: cosloss.nn.l2_normalize(A23, dim=dim),
+                         lambda: ref.l2_normalize(A23, axis=1)),
+    "value_and_grad": (lambda axis: cosloss.value_and_grad(
+        cosloss.keras.losses.cosine_similarity, A23, B23, axis=axis)[0],
+        lambda: ref.keras_cosine(A23, B23, 1, sign=-1)),
+}
+
+
+# TF 2.21 takes numpy ints and 0-d int arrays as an axis.
+@pytest.mark.parametrize("user", AXIS_USERS)
+@pytest.mark.parametrize("axis", [1, np.int64(1), np.int32(1), np.uint8(1), np.array(1), -1],
+                         ids=["int", "int64", "int32", "uint8", "0-d array", "-1"])
+def test_int_like_axis_accepted(user, axis):
+    call, expected = AXIS_USERS[user]
+    np.testing.assert_allclose(call(axis), expected(), rtol=1e-6, atol=1e-7)
+
+
+# TF 2.21: axis=0.0 or 1.0 is a TypeError, a str or complex axis an
+# InvalidArgumentError. True, which TF reads as 1, is refused here (see
+# _arrays.axis_index), and so are lists and None where cosloss reduces
+# along one axis only.
+@pytest.mark.parametrize("user", [u for u in AXIS_USERS if not u.startswith("l2_normalize")])
+@pytest.mark.parametrize("axis, got", [
+    (0.0, "0.0 of type float"), (1.0, "1.0 of type float"),
+    (np.float64(1), r"np.float64\(1.0\) of type float64"),
+    ("a", "'a' of type str"), (1j, "1j of type complex"), (True, "True of type bool"),
+    ([1], r"\[1\] of type list"), (np.array([1]), r"an array of shape \(1,\)"),
+    (np.array(1.0), r"an array of shape \(\) and dtype float64"),
+], ids=["0.0", "1.0", "np.float64", "str", "complex", "True", "list", "1-d array", "0-d float"])
+def test_bad_axis_is_named(user, axis, got):
+    name = "dim" if user.endswith("dim") else "axis"
+    with pytest.raises(TypeError, match=rf"^{name} must be an int, got {got}"):
+        AXIS_USERS[user][0](axis)
+
+
+@pytest.mark.parametrize("user", ["l2_normalize", "l2_normalize dim"])
+@pytest.mark.parametrize("axis, error, got", [
+    (0.0, TypeError, "0.0 of type float"), ("a", TypeError, "'a' of type str"),
+    (1j, TypeError, "1j of type complex"), (True, TypeError, "True of type bool"),
+    ([0, 1.5], TypeError, "1.5 of type float"),
+    (np.array([[1]]), TypeError, r"an array of shape \(1, 1\)"),
+], ids=["0.0", "str", "complex", "True", "list with a float", "2-d array"])
+def test_bad_l2_normalize_axis_is_named(user, axis, error, got):
+    name = "dim" if user.endswith("dim") else "axis"
+    with pytest.raises(error, match=rf"^{name} must be an int.*, got {got}"):
+        AXIS_USERS[user][0](axis)
+
+
+def test_l2_normalize_takes_a_1d_array_of_axes():
+    # TF 2.21: axis=np.array([1]) is the list [1].
+    np.testing.assert_allclose(cosloss.nn.l2_normalize(A23, axis=np.array([1])),
+                               ref.l2_normalize(A23, axis=1), rtol=1e-6)
+    np.testing.assert_allclose(cosloss.nn.l2_normalize(A23, axis=np.array([0, 1])),
+                               ref.l2_normalize(A23, axis=(0, 1)), rtol=1e-6)
+
+
+def test_bad_axis_of_a_loss_or_metric_object_is_refused_by_the_constructor():
+    for cls in (cosloss.keras.losses.CosineSimilarity, cosloss.tf115.keras.losses.CosineSimilarity):
+        with pytest.raises(TypeError, match="^axis must be an int, got None"):
+            cls(axis=None)
+        with pytest.raises(TypeError, match="^axis must be an int, got 1.5"):
+            cls.from_config({"reduction": "auto", "name": "cos", "axis": 1.5})
+    with pytest.raises(TypeError, match="^axis must be an int, got 'a'"):
+        cosloss.keras.metrics.CosineSimilarity(axis="a")
+
+
+# TF 2.21 raises ValueError("Invalid Reduction Key ...") for each.
+BAD_REDUCTIONS = [None, 1, ["sum"], b"sum", np.array(["sum", "auto"]), "SUM"]
+REDUCTION_USERS = {
+    "keras object": lambda r: cosloss.keras.losses.CosineSimilarity(reduction=r),
+    "tf115 object": lambda r: cosloss.tf115.keras.losses.CosineSimilarity(reduction=r),
+    "keras validate": lambda r: cosloss.keras.losses.Reduction.validate(r),
+    "cosine_distance": lambda r: cosloss.losses.cosine_distance(A23, B23, axis=1, reduction=r),
+    "compute_weighted_loss": lambda r: cosloss.losses.compute_weighted_loss(A23, reduction=r),
+    "v1 validate": lambda r: cosloss.losses.Reduction.validate(r),
+}
+
+
+@pytest.mark.parametrize("user", REDUCTION_USERS)
+@pytest.mark.parametrize("reduction", BAD_REDUCTIONS, ids=[repr(r)[:20] for r in BAD_REDUCTIONS])
+def test_bad_reduction_is_named(user, reduction):
+    with pytest.raises(ValueError, match=r"^Invalid Reduction Key .*'reduction'"):
+        REDUCTION_USERS[user](reduction)
+
+
+def test_numpy_str_reduction_is_a_str():
+    # TF 2.21 takes np.str_('sum') as the Keras key 'sum'.
+    loss = cosloss.keras.losses.CosineSimilarity(axis=1, reduction=np.str_("sum"))
+    np.testing.assert_allclose(loss(A23, B23), ref.keras_class_tf2(A23, B23, reduction="sum",
+                                                                   axis=1), rtol=1e-6)
+
+
+# tf-keras 2.21 refuses these names of a loss (AttributeError/TypeError) and
+# of the metric (TypeError "Expected `name` argument to be a string").
+@pytest.mark.parametrize("make", [cosloss.keras.losses.CosineSimilarity,
+                                  cosloss.tf115.keras.losses.CosineSimilarity,
+                                  lambda name: cosloss.keras.metrics.CosineSimilarity(name=name)],
+                         ids=["keras object", "tf115 object", "metric"])
+@pytest.mark.parametrize("name, got", [(1, "1 of type int"), (b"b", "b'b' of type bytes"),
+                                       (["a"], r"\['a'\] of type list"), (1.5, "1.5 of type float")])
+def test_bad_object_name_is_named(make, name, got):
+    with pytest.raises(TypeError, match=rf"^name must be a str or None, got {got}"):
+        make(name=name)
+
+
+def test_none_names_as_tf_keras_has_them():
+    # tf-keras 2.21: a loss keeps name None; the metric takes its class's name.
+    assert cosloss.keras.losses.CosineSimilarity(name=None).get_config()["name"] is None
+    assert cosloss.keras.metrics.CosineSimilarity(name=None).get_config()["name"] == "cosine_similarity"
+
+
+# TF 2.21 in graph mode (TF 1.15's default) needs a str or bytes op name or name scope.
+@pytest.mark.parametrize("call, name", [
+    (lambda v: cosloss.nn.l2_normalize(A23, name=v), "name"),
+    (lambda v: cosloss.losses.cosine_distance(A23, B23, axis=1, scope=v), "scope"),
+    (lambda v: cosloss.losses.compute_weighted_loss(A23, scope=v), "scope"),
+    (lambda v: cosloss.value_and_grad(cosloss.nn.l2_normalize, A23, name=v), "name"),
+], ids=["l2_normalize", "cosine_distance", "compute_weighted_loss", "value_and_grad"])
+def test_op_names_must_be_strings(call, name):
+    for bad, got in [(1, "1 of type int"), (["a"], r"\['a'\] of type list"), (1.5, "1.5 of type float")]:
+        with pytest.raises(TypeError, match=rf"^{name} must be a str, bytes or None, got {got}"):
+            call(bad)
+    for good in (None, "ok", b"ok", ""):
+        call(good)
+
+
+@pytest.mark.parametrize("dtype, got", [
+    (1j, "1j of type complex"), (["float32"], r"\['float32'\] of type list"),
+    ("int32", "'int32' of type str \\(dtype int32\\)"),
+    ("complex64", "'complex64' of type str \\(dtype complex64\\)"),
+    ("bool", "'bool' of type str"), (1, "1 of type int"), ("not a dtype", "'not a dtype'"),
+])
+def test_bad_metric_dtype_is_named(dtype, got):
+    with pytest.raises(TypeError, match=rf"^dtype must be None or a float dtype \(float16, "
+                                        rf"float32 or float64\), got {got}"):
+        cosloss.keras.metrics.CosineSimilarity(dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype, expected", [(None, f32), ("float64", f64), (np.float16, f16),
+                                             ("float16", f16), (np.dtype(f64), f64)])
+def test_metric_dtype_accepted(dtype, expected):
+    assert cosloss.keras.metrics.CosineSimilarity(dtype=dtype).dtype == np.dtype(expected)

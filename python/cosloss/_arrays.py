@@ -11,6 +11,7 @@ outer × axis × inner with non-negative strides.
 from __future__ import annotations
 
 import math
+import operator
 import reprlib
 from collections.abc import Sequence
 from numbers import Number
@@ -273,14 +274,76 @@ def require_same_dtype(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -
                         f"TensorFlow's Mul rejects mixed dtypes. Cast one of them.")
 
 
+def axis_index(axis: Any, name: str = "axis") -> int:
+    """axis as a Python int, or TypeError naming the argument.
+
+    Python and numpy ints and 0-d integer arrays are ints, as TensorFlow
+    takes them. bools are refused although TensorFlow reads True as 1: an
+    axis of True is far likelier a mistake than a request for axis 1.
+    """
+    if isinstance(axis, (bool, np.bool_)) or (isinstance(axis, np.ndarray)
+                                              and axis.dtype.kind not in "iu"):
+        raise TypeError(f"{name} must be an int, got {describe(axis)}")
+    try:
+        return operator.index(axis)  # ints, numpy ints and 0-d int arrays
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {describe(axis)}") from None
+
+
 def normalize_axis(axis: Any, ndim: int, name: str = "axis") -> int:
-    """A non-negative axis, or ValueError naming the argument."""
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {axis!r} of type {type(axis).__name__}")
+    """A non-negative axis, or TypeError/ValueError naming the argument."""
+    axis = axis_index(axis, name)
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name}={axis} is out of range for an input of rank {ndim}; "
                          f"expected an int in [{-ndim}, {ndim})")
-    return int(axis) % ndim
+    return axis % ndim
+
+
+def real_scalar(value: Any, name: str) -> float:
+    """A real scalar argument (epsilon) as a float, with TensorFlow's errors.
+
+    TensorFlow converts it to the input's dtype: bools, ints, floats, numpy
+    real scalars and 0-d real arrays are accepted; None and other objects
+    raise ValueError, strings and complex numbers TypeError. An array of
+    more than one element, which TensorFlow would broadcast, is refused.
+    """
+    if value is None:
+        raise ValueError(f"Attempt to convert a value (None) with an unsupported type "
+                         f"(<class 'NoneType'>) to a Tensor. {name} must be a real number "
+                         f"(a float, int or bool), got None.")
+    if isinstance(value, (str, bytes, complex, np.complexfloating)):
+        raise TypeError(f"{name} must be a real number (a float, int or bool), "
+                        f"got {describe(value)}")
+    if isinstance(value, (bool, int, float)):
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError(f"{name} must be a real number within float64's range, "
+                             f"got {describe(value)}") from None
+    if isinstance(value, (list, tuple)):
+        raise ValueError(f"{name} must be a scalar, got {describe(value)}")
+    if not isinstance(value, (np.ndarray, np.generic)):
+        raise ValueError(f"Attempt to convert a value ({reprlib.repr(value)}) with an "
+                         f"unsupported type ({type(value)!r}) to a Tensor. {name} must be a "
+                         f"real number (a float, int or bool).")
+    arr = np.asarray(value)
+    if arr.dtype.kind in "cUS":
+        raise TypeError(f"{name} must be a real number (a float, int or bool), "
+                        f"got {describe(value)}")
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a real number (a float, int or bool), "
+                         f"got {describe(value)}")
+    if arr.ndim:
+        raise ValueError(f"{name} must be a scalar, got {describe(value)}")
+    return float(arr)
+
+
+def str_or_none(value: Any, name: str, allow_bytes: bool = False) -> None:
+    """TypeError unless value is a str or None (or bytes, where TensorFlow takes them)."""
+    kinds = (str, bytes) if allow_bytes else (str,)
+    if value is not None and not isinstance(value, kinds):
+        expected = "a str, bytes or None" if allow_bytes else "a str or None"
+        raise TypeError(f"{name} must be {expected}, got {describe(value)}")
 
 
 def broadcast_shape(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str,

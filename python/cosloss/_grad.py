@@ -121,9 +121,9 @@ def _cosine_rule(fn: Callable[..., Any], a: dict[str, Any],
 def _l2_normalize_rule(fn: Callable[..., Any], a: dict[str, Any],
                        upstream: ArrayLike | None, out: object) -> _Result:
     out = check_out(out, 1)
-    x, axes = nn._prepare(a["x"], a["axis"], a["dim"])
+    x, axes, epsilon = nn._prepare(a["x"], a["axis"], a["dim"], a["epsilon"], a["name"])
     g = upstream_for(upstream, x.shape, x.dtype)
-    value, dx = _ops.l2_normalize_grad(x, axes, a["epsilon"], g)
+    value, dx = _ops.l2_normalize_grad(x, axes, epsilon, g)
     return value, deliver((dx,), out)
 
 
@@ -131,7 +131,7 @@ def _cosine_distance_rule(fn: Callable[..., Any], a: dict[str, Any],
                           upstream: ArrayLike | None, out: object) -> _Result:
     out = check_out(out, 2)
     labels, predictions, axis = losses._prepare_cosine_distance(
-        a["labels"], a["predictions"], a["axis"], a["dim"], a["reduction"])
+        a["labels"], a["predictions"], a["axis"], a["dim"], a["reduction"], a["scope"])
     loss_shape = labels.shape[:axis] + (1,) + labels.shape[axis + 1:]
     per_loss = compute_weighted_loss_v1_grad(loss_shape, a["weights"], a["reduction"], upstream)
     distances, dl, dp = _ops.cosine_distance_grad(labels.astype(np.float32), predictions.astype(np.float32),

@@ -12,8 +12,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from cosloss import _core, _ops
-from cosloss._arrays import (broadcast_shape, check_out, convert, deliver, normalize_axis,
-                             require_float, require_same_dtype)
+from cosloss._arrays import (axis_index, broadcast_shape, check_out, convert, deliver, describe,
+                             normalize_axis, require_float, require_same_dtype, str_or_none)
 from cosloss._weights import keras_reduce, keras_reduce_grad, squeeze_or_expand_inputs
 
 
@@ -66,7 +66,8 @@ class Reduction:
             key: A reduction key.
 
         Raises:
-            ValueError: `key` is not a Keras reduction ("Invalid Reduction Key ...").
+            ValueError: `key` is not a Keras reduction ("Invalid Reduction Key ..."),
+                a str or not.
 
         Example:
             >>> cosloss.keras.losses.Reduction.validate("sum")
@@ -75,6 +76,12 @@ class Reduction:
             ...
             ValueError: Invalid Reduction Key weighted_sum. Expected keys are ('auto', ...).
         """
+        # A str test first: an array key would make `in` raise numpy's
+        # truth-value error instead of naming the argument.
+        if not isinstance(key, str):
+            raise ValueError(f"Invalid Reduction Key {key!r}. Expected keys are {cls.all()} "
+                             f"(argument 'reduction' must be one of these strs, got "
+                             f"{describe(key)}).")
         if key not in cls.all():
             raise ValueError(f"Invalid Reduction Key {key}. Expected keys are {cls.all()} "
                              f"(argument 'reduction').")
@@ -124,7 +131,10 @@ class LossBase:
     def __init__(self, axis: int = -1, reduction: str = Reduction.AUTO,
                  name: str = "cosine_similarity") -> None:
         Reduction.validate(reduction)
-        self.axis = axis
+        # Checked here rather than at the first call, where TensorFlow checks
+        # them, so that a bad argument is reported where it was passed.
+        self.axis = axis_index(axis)
+        str_or_none(name, "name")
         self.reduction = reduction
         self.name = name
 
@@ -150,7 +160,7 @@ class LossBase:
 
         Raises:
             TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
-                not cast them), or a non-int axis.
+                not cast them).
             ValueError: None inputs, Python lists TensorFlow cannot convert
                 (ragged, mixed types, ints beyond int64), shapes that do not
                 broadcast, an axis out of range, or a sample_weight that does
@@ -256,7 +266,9 @@ class LossBase:
             A new loss object of this class.
 
         Raises:
-            TypeError: `config` has a key the constructor does not take.
+            TypeError: `config` has a key the constructor does not take, an
+                "axis" that is not an int or a "name" that is not a str or
+                None.
             ValueError: An invalid "reduction".
 
         Example:

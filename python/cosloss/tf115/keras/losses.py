@@ -88,6 +88,8 @@ class CosineSimilarity(LossBase):
         name: The loss's name, kept for `get_config()`.
 
     Raises:
+        TypeError: `axis` is not an int (a Python or numpy int, or a 0-d
+            int array), or `name` is not a str or None.
         ValueError: An invalid `reduction` ("Invalid Reduction Key ...").
 
     Example:
