@@ -1,5 +1,5 @@
 """Input rules of issue #9: how Python ints are typed, out= arrays that overlap
-the inputs or each other, and scalar arguments.
+the inputs or each other, scalar arguments, and numpy masked arrays.
 
 Expected values come from tests/reference.py (TensorFlow's formulas), from
 the gradient formulas of the spec's §4 and §8 written out below, or from
@@ -7,7 +7,10 @@ TensorFlow 2.21 as measured (quoted where used). cosloss is asked for an
 expectation only where the contract itself is "the same as without out=".
 """
 
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -661,3 +664,106 @@ def test_bad_metric_dtype_is_named(dtype, got):
                                              ("float16", f16), (np.dtype(f64), f64)])
 def test_metric_dtype_accepted(dtype, expected):
     assert cosloss.keras.metrics.CosineSimilarity(dtype=dtype).dtype == np.dtype(expected)
+
+
+# ---------------------------------------------------------------------------
+# 5. numpy masked arrays are refused: their masks would be ignored
+# ---------------------------------------------------------------------------
+
+def masked(shape, dtype=f32):
+    data = np.ones(shape, dtype)
+    mask = np.zeros(shape, bool)
+    mask.flat[0] = True
+    return np.ma.masked_array(data, mask=mask)
+
+
+M = masked((2, 3))
+MW = masked((2,), f64)
+MWC = masked((2, 1))
+
+# (call, argument name) for every array argument of every public function.
+MASKED_SLOTS = [
+    (lambda: cosloss.keras.losses.cosine_similarity(M, X23), "y_true"),
+    (lambda: cosloss.keras.losses.cosine_similarity(X23, M), "y_pred"),
+    (lambda: cosloss.tf115.keras.losses.cosine_similarity(M, X23), "y_true"),
+    (lambda: cosloss.tf115.keras.metrics.cosine(X23, M), "y_pred"),
+    (lambda: cosloss.cosine_similarity_loss(M, X23), "a"),
+    (lambda: cosloss.cosine_similarity_loss_v2(X23, M), "b"),
+    (lambda: cosloss.cosine_similarity_loss_v3(M, X23), "a"),
+    (lambda: cosloss.keras.losses.CosineSimilarity()(M, X23), "y_true"),
+    (lambda: cosloss.keras.losses.CosineSimilarity()(X23, M), "y_pred"),
+    (lambda: cosloss.keras.losses.CosineSimilarity()(X23, X23, sample_weight=MW), "sample_weight"),
+    (lambda: cosloss.tf115.keras.losses.CosineSimilarity()(X23, X23, MW), "sample_weight"),
+    (lambda: cosloss.tf115.keras.losses.CosineSimilarity()(X23, M), "y_pred"),
+    (lambda: cosloss.keras.metrics.CosineSimilarity()(M, X23), "y_true"),
+    (lambda: cosloss.keras.metrics.CosineSimilarity().update_state(X23, M), "y_pred"),
+    (lambda: cosloss.keras.metrics.CosineSimilarity().update_state(X23, X23, MW), "sample_weight"),
+    (lambda: cosloss.losses.cosine_distance(M, X23, axis=1), "labels"),
+    (lambda: cosloss.losses.cosine_distance(X23, M, axis=1), "predictions"),
+    (lambda: cosloss.losses.cosine_distance(X23, X23, axis=1, weights=MWC), "weights"),
+    (lambda: cosloss.losses.compute_weighted_loss(M), "losses"),
+    (lambda: cosloss.losses.compute_weighted_loss(X23, weights=MWC), "weights"),
+    (lambda: cosloss.nn.l2_normalize(M), "x"),
+    (lambda: cosloss.value_and_grad(cosloss.keras.losses.cosine_similarity, M, X23), "y_true"),
+    (lambda: cosloss.value_and_grad(cosloss.keras.losses.cosine_similarity, X23, X23,
+                                    upstream=MW), "upstream"),
+    (lambda: cosloss.keras.losses.CosineSimilarity().value_and_grad(X23, X23, MW), "sample_weight"),
+    (lambda: cosloss.keras.losses.CosineSimilarity().value_and_grad(X23, X23, upstream=MW[0:1]),
+     "upstream"),
+    (lambda: cosloss.value_and_grad(cosloss.nn.l2_normalize, M), "x"),
+    (lambda: cosloss.value_and_grad(cosloss.losses.cosine_distance, X23, X23, axis=1,
+                                    weights=MWC), "weights"),
+    (lambda: cosloss.value_and_grad(cosloss.losses.cosine_distance, X23, M, axis=1), "predictions"),
+    (lambda: cosloss.value_and_grad(cosloss.losses.compute_weighted_loss, M), "losses"),
+    (lambda: cosloss.value_and_grad(cosloss.losses.compute_weighted_loss, X23, weights=MWC),
+     "weights"),
+]
+
+
+@pytest.mark.parametrize("call, name", MASKED_SLOTS,
+                         ids=[f"{i}-{name}" for i, (_, name) in enumerate(MASKED_SLOTS)])
+def test_masked_arrays_are_refused(call, name):
+    with pytest.raises(TypeError, match=rf"^{name} is a numpy masked array, whose mask cosloss "
+                                        rf"\(like TensorFlow\) would ignore\.") as e:
+        call()
+    message = str(e.value)
+    assert f"{name}.filled(0)" in message
+    assert "weight 0" in message  # how to leave masked samples out instead
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: cosloss.nn.l2_normalize(X23, axis=np.ma.masked_array([1], mask=[True])), "axis"),
+    (lambda: cosloss.nn.l2_normalize(X23, epsilon=np.ma.masked_array(1e-12, mask=True)), "epsilon"),
+    (lambda: cosloss.keras.losses.cosine_similarity(X23, X23, axis=np.ma.masked_array(1)), "axis"),
+], ids=["l2_normalize axis", "epsilon", "keras axis"])
+def test_masked_scalar_arguments_are_refused(call, name):
+    with pytest.raises(TypeError, match=rf"^{name} is a numpy masked array"):
+        call()
+
+
+def test_masked_out_is_refused():
+    out = (np.ma.masked_array(np.empty((2, 3), f32)), np.empty((2, 3), f32))
+    with pytest.raises(TypeError, match=r"^out\[0\] is a numpy masked array"):
+        cosloss.value_and_grad(cosloss.keras.losses.cosine_similarity, X23, X23, out=out)
+
+
+def test_filled_masked_array_with_zero_weights_is_the_way():
+    # What the error suggests: fill, and weight the masked samples 0.
+    y_true = np.ma.masked_array(A23, mask=[[False] * 3, [True] * 3])
+    weights = (~y_true.mask.any(axis=1)).astype(f32)
+    value = cosloss.keras.losses.CosineSimilarity()(y_true.filled(0), B23, sample_weight=weights)
+    np.testing.assert_allclose(value, ref.keras_class_tf2(A23, B23, weights), rtol=1e-6)
+
+
+def test_masked_array_check_does_not_import_numpy_ma():
+    # The check looks numpy.ma up in sys.modules instead of importing it.
+    code = ("import sys, numpy as np, cosloss\n"
+            "x = np.ones((2, 3), np.float32)\n"
+            "cosloss.keras.losses.cosine_similarity(x.tolist(), x[:, ::-1])\n"
+            "cosloss.keras.losses.CosineSimilarity()(x, x, sample_weight=[1., 2.])\n"
+            "cosloss.losses.cosine_distance(x, x, axis=1, weights=[[1.], [2.]])\n"
+            "cosloss.nn.l2_normalize(x, epsilon=np.float64(1e-12))\n"
+            "cosloss.value_and_grad(cosloss.keras.losses.cosine_similarity, x, x, "
+            "upstream=[1., 2.], out=(np.empty_like(x), np.empty_like(x)))\n"
+            "assert 'numpy.ma' not in sys.modules, 'numpy.ma was imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import operator
 import reprlib
+import sys
 from collections.abc import Sequence
 from numbers import Number
 from typing import Any
@@ -32,6 +33,26 @@ def describe(value: Any) -> str:
     return f"{reprlib.repr(value)} of type {type(value).__name__}"
 
 
+def refuse_masked(value: Any, name: str) -> None:
+    """TypeError for a numpy masked array, whose mask cosloss (like TensorFlow) would ignore.
+
+    numpy.ma is not imported here: a masked array can only exist once it
+    has been, so looking it up in sys.modules keeps the check cheap.
+    """
+    ma = sys.modules.get("numpy.ma")
+    if ma is None or not isinstance(value, ma.MaskedArray):
+        return
+    ignored = f"{name} is a numpy masked array, whose mask cosloss (like TensorFlow) would ignore."
+    if name in ("axis", "dim", "epsilon"):
+        raise TypeError(f"{ignored} Pass a plain number.")
+    if name in ("sample_weight", "weights"):
+        raise TypeError(f"{ignored} Pass {name}.filled(0): weight 0 leaves a sample out, "
+                        f"which is what the mask meant.")
+    raise TypeError(f"{ignored} Pass {name}.filled(0) (or {name}.data) instead, and leave the "
+                    f"masked samples out with weight 0: sample_weight for the Keras losses and "
+                    f"metric, weights for cosine_distance and compute_weighted_loss.")
+
+
 def convert(value: Any, name: str) -> np.ndarray:
     """An ndarray for value, typed as TensorFlow would type it."""
     if value is None:
@@ -39,6 +60,7 @@ def convert(value: Any, name: str) -> np.ndarray:
     if isinstance(value, (list, tuple, Number)) and not isinstance(value, np.generic):
         arr = _python_to_array(value, name)
     else:
+        refuse_masked(value, name)
         try:
             arr = np.asarray(value)
         except (ValueError, TypeError) as err:
@@ -281,6 +303,7 @@ def axis_index(axis: Any, name: str = "axis") -> int:
     takes them. bools are refused although TensorFlow reads True as 1: an
     axis of True is far likelier a mistake than a request for axis 1.
     """
+    refuse_masked(axis, name)
     if isinstance(axis, (bool, np.bool_)) or (isinstance(axis, np.ndarray)
                                               and axis.dtype.kind not in "iu"):
         raise TypeError(f"{name} must be an int, got {describe(axis)}")
@@ -311,6 +334,7 @@ def real_scalar(value: Any, name: str) -> float:
         raise ValueError(f"Attempt to convert a value (None) with an unsupported type "
                          f"(<class 'NoneType'>) to a Tensor. {name} must be a real number "
                          f"(a float, int or bool), got None.")
+    refuse_masked(value, name)
     if isinstance(value, (str, bytes, complex, np.complexfloating)):
         raise TypeError(f"{name} must be a real number (a float, int or bool), "
                         f"got {describe(value)}")
@@ -408,7 +432,12 @@ def check_out(out: object, count: int) -> tuple[np.ndarray, ...] | None:
         got = (f"a tuple of {len(out)}: ({', '.join(type(o).__name__ for o in out)})"
                if isinstance(out, tuple) else type(out).__name__)
         raise TypeError(f"out must be a tuple of {count} numpy arrays, one per gradient, got {got}")
+    ma = sys.modules.get("numpy.ma")
     for i, o in enumerate(out):
+        if ma is not None and isinstance(o, ma.MaskedArray):
+            # Its mask would hide part of the gradient written under it.
+            raise TypeError(f"out[{i}] is a numpy masked array; pass an ndarray "
+                            f"(its .data, say) to receive the gradient")
         if not o.flags.writeable:
             raise ValueError(f"out[{i}] is read-only")
     # Each gradient needs memory of its own: where two out arrays share

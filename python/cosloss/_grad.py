@@ -77,8 +77,9 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
     Raises:
         TypeError: `fn` is not a cosloss loss function or loss object, the
             arguments do not fit its signature, `out` is not a tuple of one
-            array per gradient or one has another dtype than its gradient,
-            or fn itself raises it.
+            array per gradient, one is a numpy masked array or has another
+            dtype than its gradient, `upstream` is a masked array, or fn
+            itself raises it.
         ValueError: `upstream` does not broadcast to the value, an `out`
             array is read-only or has another shape than its gradient, two
             `out` arrays overlap, or fn itself raises it.

@@ -160,7 +160,8 @@ class LossBase:
 
         Raises:
             TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
-                not cast them).
+                not cast them), or a numpy masked array (pass `.filled(...)`
+                and give masked samples weight 0 through sample_weight).
             ValueError: None inputs, Python lists TensorFlow cannot convert
                 (ragged, mixed types, ints beyond int64), shapes that do not
                 broadcast, an axis out of range, or a sample_weight that does
@@ -210,8 +211,9 @@ class LossBase:
             shape and of the inputs' dtype; with `out`, the arrays of `out`.
 
         Raises:
-            TypeError: As `__call__`, or an `out` that is not two arrays of
-                the gradients' dtype.
+            TypeError: As `__call__` (upstream included), or an `out` that is
+                not two arrays (masked arrays refused) of the gradients'
+                dtype.
             ValueError: As `__call__`, an upstream that does not broadcast
                 to the value, or `out` arrays that are read-only, of another
                 shape than their gradient, or overlapping each other.

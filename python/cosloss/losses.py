@@ -133,8 +133,9 @@ def compute_weighted_loss(losses: ArrayLike, weights: ArrayLike = 1.0, scope: st
         ValueError: An invalid `reduction`, `weights` that do not broadcast
             to `losses`, None inputs, or Python lists TensorFlow cannot
             convert (ragged, mixed types, ints beyond int64).
-        TypeError: Non-numeric or complex `losses` or `weights`, or a
-            `scope` that is not a str, bytes or None.
+        TypeError: Non-numeric or complex `losses` or `weights`, a numpy
+            masked array (pass `.filled(...)` and weight masked losses 0),
+            or a `scope` that is not a str, bytes or None.
 
     Example:
         >>> losses = [[0.], [1.], [0.04]]
@@ -201,8 +202,9 @@ def cosine_distance(labels: ArrayLike, predictions: ArrayLike, axis: int | None 
             broadcast, an invalid `reduction`, an axis out of range, or
             Python lists TensorFlow cannot convert (ragged, mixed types,
             ints beyond int64).
-        TypeError: Non-numeric or complex inputs, a non-int axis, or a
-            `scope` that is not a str, bytes or None.
+        TypeError: Non-numeric or complex inputs, a numpy masked array
+            (pass `.filled(...)` and weight masked samples 0), a non-int
+            axis, or a `scope` that is not a str, bytes or None.
 
     Example:
         >>> cosloss.losses.cosine_distance([[0.6, 0.8]], [[0.8, 0.6]], axis=1)

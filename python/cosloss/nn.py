@@ -13,8 +13,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from cosloss import _ops
-from cosloss._arrays import (convert, describe, normalize_axis, real_scalar, require_float,
-                             str_or_none)
+from cosloss._arrays import (convert, describe, normalize_axis, real_scalar, refuse_masked,
+                             require_float, str_or_none)
 
 __all__ = ["l2_normalize"]
 
@@ -58,9 +58,9 @@ def l2_normalize(x: ArrayLike, axis: int | list[int] | tuple[int, ...] | None = 
         An array of x's shape and dtype.
 
     Raises:
-        TypeError: `x` has an integer, bool or complex dtype, an axis is
-            not an int, `epsilon` is a string or complex, or `name` is not a
-            str, bytes or None.
+        TypeError: `x` has an integer, bool or complex dtype or is a numpy
+            masked array, an axis is not an int, `epsilon` is a string or
+            complex, or `name` is not a str, bytes or None.
         ValueError: `x` or `epsilon` is None, `epsilon` is not a scalar,
             an axis is out of range or repeated, both `axis` and `dim` are
             given, or `x` is a Python list TensorFlow cannot convert.
@@ -91,6 +91,7 @@ def _prepare(x: ArrayLike, axis: int | list[int] | tuple[int, ...] | None,
     require_float(x, "x", "l2_normalize")
     if axis is None:
         return x, tuple(range(x.ndim)), real_scalar(epsilon, "epsilon")
+    refuse_masked(axis, axis_name)
     if isinstance(axis, np.ndarray) and axis.ndim == 1:
         axis = list(axis)  # a 1-d array lists axes, as TensorFlow reads it
     elif isinstance(axis, np.ndarray) and axis.ndim > 1:

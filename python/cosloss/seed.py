@@ -41,7 +41,7 @@ def cosine_similarity_loss(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.nda
 
     Raises:
         TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
-            not cast them), or a non-int axis.
+            not cast them), a numpy masked array, or a non-int axis.
         ValueError: None inputs, Python lists TensorFlow cannot convert
             (ragged, mixed types, ints beyond int64), shapes that do not
             broadcast, or an axis out of range.
@@ -72,7 +72,7 @@ def cosine_similarity_loss_v2(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.
 
     Raises:
         TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
-            not cast them), or a non-int axis.
+            not cast them), a numpy masked array, or a non-int axis.
         ValueError: None inputs, Python lists TensorFlow cannot convert
             (ragged, mixed types, ints beyond int64), shapes that do not
             broadcast, or an axis out of range.
@@ -103,7 +103,7 @@ def cosine_similarity_loss_v3(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.
 
     Raises:
         TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
-            not cast them), or a non-int axis.
+            not cast them), a numpy masked array, or a non-int axis.
         ValueError: None inputs, Python lists TensorFlow cannot convert
             (ragged, mixed types, ints beyond int64), shapes that do not
             broadcast, or an axis out of range.

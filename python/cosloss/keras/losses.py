@@ -44,7 +44,7 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> n
 
     Raises:
         TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
-            not cast them), or a non-int axis.
+            not cast them), a numpy masked array, or a non-int axis.
         ValueError: None inputs, Python lists TensorFlow cannot convert
             (ragged, mixed types, ints beyond int64), shapes that do not
             broadcast, or an axis out of range.

@@ -96,7 +96,9 @@ class CosineSimilarity:
                 as Keras does.
 
         Raises:
-            TypeError: Non-numeric or complex inputs.
+            TypeError: Non-numeric or complex inputs, or a numpy masked array
+                (pass `.filled(...)` and give masked samples weight 0 through
+                sample_weight).
             ValueError: None inputs, Python lists TensorFlow cannot convert
                 (ragged, mixed types, ints beyond int64), shapes that do not
                 broadcast, a squeezed axis that is not 1, or an axis out of
