@@ -41,7 +41,9 @@ def tf_convert(x):
     """tf.convert_to_tensor for numpy users.
 
     numpy arrays and numpy scalars keep their dtype.  Python floats (and lists
-    of them) become float32, Python ints become int32, as TF does (§9 table).
+    of them) become float32, Python ints int32, as TF does (§9 table), or
+    int64 when a value does not fit int32 (measured with TF 2.21:
+    tf.constant([2**31, 1]) is int64).
     """
     if isinstance(x, (np.ndarray, np.generic)):
         return np.asarray(x)
@@ -49,7 +51,8 @@ def tf_convert(x):
     if arr.dtype == np.float64:
         return arr.astype(np.float32)
     if arr.dtype == np.int64:
-        return arr.astype(np.int32)
+        fits = arr.size == 0 or (arr.min() >= -2**31 and arr.max() < 2**31)
+        return arr.astype(np.int32) if fits else arr
     return arr
 
 

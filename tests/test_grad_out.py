@@ -66,12 +66,13 @@ def test_out_aliasing_the_inputs_gets_the_gradients_of_the_original_inputs():
     np.testing.assert_array_equal(b, d_pred)
 
 
-def test_one_array_for_both_gradients_ends_with_the_second():
+def test_one_array_for_both_gradients_is_refused():
+    # It used to end up holding d/dy_pred under the name grads[0] (issue #9).
     fn = cosloss.keras.losses.cosine_similarity
-    _, (_, d_pred) = cosloss.value_and_grad(fn, A, B)
-    buf = np.empty_like(A)
-    cosloss.value_and_grad(fn, A, B, out=(buf, buf))
-    np.testing.assert_array_equal(buf, d_pred)
+    buf = np.full_like(A, 7.0)
+    with pytest.raises(ValueError, match=r"out\[0\] and out\[1\] overlap"):
+        cosloss.value_and_grad(fn, A, B, out=(buf, buf))
+    assert (buf == 7.0).all()  # refused before any work
 
 
 def test_out_leaves_inputs_alone():

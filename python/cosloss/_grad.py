@@ -58,11 +58,13 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
             None (the default) means ones.
         out: Optional arrays to write the gradients into, as numpy's `out=`:
             a tuple with one writeable array per gradient, each of that
-            gradient's shape and dtype. Reusing them across calls (a
-            training loop, say) saves allocating fresh gradient memory
-            each time, which for large inputs costs more than computing
-            them. Inputs are still never modified: an out array that
-            overlaps an input is written only after the gradient is done.
+            gradient's shape and dtype, no two sharing memory. Reusing them
+            across calls (a training loop, say) saves allocating fresh
+            gradient memory each time, which for large inputs costs more
+            than computing them. An out array may overlap any input (the
+            arrays, sample weights, weights or upstream): it is then
+            written only once the value and every gradient are done, so
+            the results are those of the same call without `out`.
         **kwargs: fn's keyword arguments.
 
     Returns:
@@ -75,11 +77,12 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
     Raises:
         TypeError: `fn` is not a cosloss loss function or loss object, the
             arguments do not fit its signature, `out` is not a tuple of one
-            array per gradient or one has another dtype than its gradient,
-            or fn itself raises it.
+            array per gradient, one is a numpy masked array or has another
+            dtype than its gradient, `upstream` is a masked array, or fn
+            itself raises it.
         ValueError: `upstream` does not broadcast to the value, an `out`
-            array is read-only or has another shape than its gradient, or
-            fn itself raises it.
+            array is read-only or has another shape than its gradient, two
+            `out` arrays overlap, or fn itself raises it.
 
     Example:
         >>> value, (d_true, d_pred) = cosloss.value_and_grad(
@@ -119,9 +122,9 @@ def _cosine_rule(fn: Callable[..., Any], a: dict[str, Any],
 def _l2_normalize_rule(fn: Callable[..., Any], a: dict[str, Any],
                        upstream: ArrayLike | None, out: object) -> _Result:
     out = check_out(out, 1)
-    x, axes = nn._prepare(a["x"], a["axis"], a["dim"])
+    x, axes, epsilon = nn._prepare(a["x"], a["axis"], a["dim"], a["epsilon"], a["name"])
     g = upstream_for(upstream, x.shape, x.dtype)
-    value, dx = _ops.l2_normalize_grad(x, axes, a["epsilon"], g)
+    value, dx = _ops.l2_normalize_grad(x, axes, epsilon, g)
     return value, deliver((dx,), out)
 
 
@@ -129,7 +132,7 @@ def _cosine_distance_rule(fn: Callable[..., Any], a: dict[str, Any],
                           upstream: ArrayLike | None, out: object) -> _Result:
     out = check_out(out, 2)
     labels, predictions, axis = losses._prepare_cosine_distance(
-        a["labels"], a["predictions"], a["axis"], a["dim"], a["reduction"])
+        a["labels"], a["predictions"], a["axis"], a["dim"], a["reduction"], a["scope"])
     loss_shape = labels.shape[:axis] + (1,) + labels.shape[axis + 1:]
     per_loss = compute_weighted_loss_v1_grad(loss_shape, a["weights"], a["reduction"], upstream)
     distances, dl, dp = _ops.cosine_distance_grad(labels.astype(np.float32), predictions.astype(np.float32),

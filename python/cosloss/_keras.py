@@ -12,8 +12,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from cosloss import _core, _ops
-from cosloss._arrays import (broadcast_shape, check_out, convert, deliver, normalize_axis,
-                             require_float, require_same_dtype)
+from cosloss._arrays import (axis_index, broadcast_shape, check_out, convert, deliver, describe,
+                             normalize_axis, require_float, require_same_dtype, str_or_none)
 from cosloss._weights import keras_reduce, keras_reduce_grad, squeeze_or_expand_inputs
 
 
@@ -66,7 +66,8 @@ class Reduction:
             key: A reduction key.
 
         Raises:
-            ValueError: `key` is not a Keras reduction ("Invalid Reduction Key ...").
+            ValueError: `key` is not a Keras reduction ("Invalid Reduction Key ..."),
+                a str or not.
 
         Example:
             >>> cosloss.keras.losses.Reduction.validate("sum")
@@ -75,6 +76,12 @@ class Reduction:
             ...
             ValueError: Invalid Reduction Key weighted_sum. Expected keys are ('auto', ...).
         """
+        # A str test first: an array key would make `in` raise numpy's
+        # truth-value error instead of naming the argument.
+        if not isinstance(key, str):
+            raise ValueError(f"Invalid Reduction Key {key!r}. Expected keys are {cls.all()} "
+                             f"(argument 'reduction' must be one of these strs, got "
+                             f"{describe(key)}).")
         if key not in cls.all():
             raise ValueError(f"Invalid Reduction Key {key}. Expected keys are {cls.all()} "
                              f"(argument 'reduction').")
@@ -124,7 +131,10 @@ class LossBase:
     def __init__(self, axis: int = -1, reduction: str = Reduction.AUTO,
                  name: str = "cosine_similarity") -> None:
         Reduction.validate(reduction)
-        self.axis = axis
+        # Checked here rather than at the first call, where TensorFlow checks
+        # them, so that a bad argument is reported where it was passed.
+        self.axis = axis_index(axis)
+        str_or_none(name, "name")
         self.reduction = reduction
         self.name = name
 
@@ -150,9 +160,12 @@ class LossBase:
 
         Raises:
             TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
-                not cast them), or a non-int axis.
-            ValueError: None inputs, shapes that do not broadcast, an axis
-                out of range, or a sample_weight that does not broadcast.
+                not cast them), or a numpy masked array (pass `.filled(...)`
+                and give masked samples weight 0 through sample_weight).
+            ValueError: None inputs, Python lists TensorFlow cannot convert
+                (ragged, mixed types, ints beyond int64), shapes that do not
+                broadcast, an axis out of range, or a sample_weight that does
+                not broadcast.
 
         Example:
             >>> loss = cosloss.keras.losses.CosineSimilarity(axis=1)
@@ -161,14 +174,12 @@ class LossBase:
             >>> loss([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]], sample_weight=[0.8, 0.2])
             np.float32(-0.1)
         """
-        y_true, y_pred = self._inputs(y_true, y_pred)
+        y_true, y_pred = self._squeeze(convert(y_true, "y_true"), convert(y_pred, "y_pred"))
         losses = cosine(y_true, y_pred, self.axis, self._form)
         return keras_reduce(losses, sample_weight, self.reduction, legacy=self._legacy_reduction)
 
-    def _inputs(self, y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-        """The inputs as the loss function sees them (squeezed in tf-keras)."""
-        y_true = convert(y_true, "y_true")
-        y_pred = convert(y_pred, "y_pred")
+    def _squeeze(self, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The converted inputs as the loss function sees them (squeezed in tf-keras)."""
         if self._squeeze_inputs:
             y_pred, y_true = squeeze_or_expand_inputs(y_pred, y_true, strict=False)
         return y_true, y_pred
@@ -200,11 +211,12 @@ class LossBase:
             shape and of the inputs' dtype; with `out`, the arrays of `out`.
 
         Raises:
-            TypeError: As `__call__`, or an `out` that is not two arrays of
-                the gradients' dtype.
+            TypeError: As `__call__` (upstream included), or an `out` that is
+                not two arrays (masked arrays refused) of the gradients'
+                dtype.
             ValueError: As `__call__`, an upstream that does not broadcast
-                to the value, or an `out` array that is read-only or of
-                another shape than its gradient.
+                to the value, or `out` arrays that are read-only, of another
+                shape than their gradient, or overlapping each other.
 
         Example:
             >>> loss = cosloss.keras.losses.CosineSimilarity()
@@ -213,14 +225,20 @@ class LossBase:
             (np.float32(-0.70710677), array([[-0.35355338,  0.35355338]], dtype=float32))
         """
         out = check_out(out, 2)
-        t_shape, p_shape = np.shape(y_true), np.shape(y_pred)
-        y_true, y_pred, axis, shape = prepare(*self._inputs(y_true, y_pred), self.axis)
+        y_true, y_pred = convert(y_true, "y_true"), convert(y_pred, "y_pred")
+        t_shape, p_shape = y_true.shape, y_pred.shape
+        y_true, y_pred, axis, shape = prepare(*self._squeeze(y_true, y_pred), self.axis)
+        # Converted once: the value is reduced with these weights after the
+        # core has written the gradients, possibly into out, so cosine_grad
+        # must know not to write there if out overlaps them.
+        weights = None if sample_weight is None else convert(sample_weight, "sample_weight")
         losses_shape = shape[:axis] + shape[axis + 1:]
-        per_loss = keras_reduce_grad(losses_shape, y_pred.dtype, sample_weight, self.reduction,
+        per_loss = keras_reduce_grad(losses_shape, y_pred.dtype, weights, self.reduction,
                                      self._legacy_reduction, upstream)
-        losses, d_true, d_pred = _ops.cosine_grad(y_true, y_pred, axis, self._form, shape, per_loss,
-                                                  out=out)
-        value = keras_reduce(losses, sample_weight, self.reduction, legacy=self._legacy_reduction)
+        losses, d_true, d_pred = _ops.cosine_grad(
+            y_true, y_pred, axis, self._form, shape, per_loss, out=out,
+            reads=() if weights is None else (weights,))
+        value = keras_reduce(losses, weights, self.reduction, legacy=self._legacy_reduction)
         # Reshaped only where the inputs were squeezed, so that gradients the
         # core wrote into out are those very arrays (deliver then skips them).
         grads = tuple(g if g.shape == s else g.reshape(s)
@@ -250,7 +268,9 @@ class LossBase:
             A new loss object of this class.
 
         Raises:
-            TypeError: `config` has a key the constructor does not take.
+            TypeError: `config` has a key the constructor does not take, an
+                "axis" that is not an int or a "name" that is not a str or
+                None.
             ValueError: An invalid "reduction".
 
         Example:

@@ -125,20 +125,23 @@ def l2_normalize_grad(x: np.ndarray, axes: tuple, epsilon: float, upstream: np.n
 
 def cosine_grad(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple,
                 upstream: np.ndarray, epsilon: float = 1e-12,
-                out: tuple[np.ndarray, ...] | None = None,
+                out: tuple[np.ndarray, ...] | None = None, reads: tuple[np.ndarray, ...] = (),
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(form(cos), d/dx, d/dy) over the broadcast shape; upstream has the value's shape.
 
     out, when given, holds two arrays the core may write d/dx and d/dy into
     directly (see _writable_into); the results are then those arrays.
+    reads lists the caller's other arrays that are read after this call
+    (sample weights, say): an out array overlapping one of them is not
+    written here, so that they still hold the caller's values then.
     """
     dtype, work = x.dtype, compute_dtype(x.dtype)
     value = np.empty(shape[:axis] + shape[axis + 1:], dtype=work)
     g = np.ascontiguousarray(np.broadcast_to(upstream, value.shape), dtype=work)
     dx = dy = None
     if out is not None:
-        dx = out[0] if _writable_into(out[0], shape, work, x, y, g, out[1]) else None
-        dy = out[1] if _writable_into(out[1], shape, work, x, y, g, out[0]) else None
+        dx = out[0] if _writable_into(out[0], shape, work, x, y, g, out[1], *reads) else None
+        dy = out[1] if _writable_into(out[1], shape, work, x, y, g, out[0], *reads) else None
     dx = np.empty(shape, dtype=work) if dx is None else dx
     dy = np.empty(shape, dtype=work) if dy is None else dy
     if value.size:
@@ -151,8 +154,11 @@ def cosine_grad(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple
 def _writable_into(o: np.ndarray, shape: tuple, dtype: np.dtype, *others: np.ndarray) -> bool:
     """Whether the core can write a gradient of shape and dtype straight into o.
 
-    Anything else (another layout, a view that overlaps an input, the
-    upstream or the other output) gets a fresh array, copied into o later.
+    Anything else (another layout, or memory that may overlap an input, the
+    upstream, the other output or an array the caller reads later) gets a
+    fresh array, copied into o once everything has been read. A possible
+    overlap (np.may_share_memory, which only compares bounds) is enough:
+    a false alarm costs a copy, a missed overlap a wrong result.
     """
     return (o.shape == shape and o.dtype == dtype and o.flags.c_contiguous and o.flags.writeable
             and not any(np.may_share_memory(o, a) for a in others))

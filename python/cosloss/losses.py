@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from cosloss import _ops
-from cosloss._arrays import convert, normalize_axis
+from cosloss._arrays import convert, describe, normalize_axis, str_or_none
 from cosloss._weights import compute_weighted_loss_v1
 from cosloss.nn import _lookup_axis
 
@@ -78,7 +78,8 @@ class Reduction:
             key: A reduction key.
 
         Raises:
-            ValueError: `key` is not a TF1 reduction ("Invalid Reduction Key ...").
+            ValueError: `key` is not a TF1 reduction ("Invalid Reduction Key ..."),
+                a str or not.
 
         Example:
             >>> cosloss.losses.Reduction.validate("weighted_sum")
@@ -87,6 +88,11 @@ class Reduction:
             ...
             ValueError: Invalid Reduction Key sum. (argument 'reduction'; expected one of [...])
         """
+        # A str test first: an array key would make `in` raise numpy's
+        # truth-value error instead of naming the argument.
+        if not isinstance(key, str):
+            raise ValueError(f"Invalid Reduction Key {key!r}. (argument 'reduction' must be "
+                             f"one of the strs {sorted(set(cls.all()))}, got {describe(key)})")
         if key not in cls.all():
             raise ValueError(f"Invalid Reduction Key {key}. (argument 'reduction'; "
                              f"expected one of {sorted(set(cls.all()))})")
@@ -115,7 +121,7 @@ def compute_weighted_loss(losses: ArrayLike, weights: ArrayLike = 1.0, scope: st
         weights: A scalar, or an array of the rank of `losses` whose every
             dimension is 1 or equal to the losses' (TF's strict rule: no
             rank promotion).
-        scope: Ignored (TensorFlow's name scope).
+        scope: Ignored (TensorFlow's name scope); a str, bytes or None.
         loss_collection: Ignored (no graph collections outside TensorFlow).
         reduction: A `Reduction` key.
 
@@ -125,8 +131,11 @@ def compute_weighted_loss(losses: ArrayLike, weights: ArrayLike = 1.0, scope: st
 
     Raises:
         ValueError: An invalid `reduction`, `weights` that do not broadcast
-            to `losses`, or None inputs.
-        TypeError: Non-numeric or complex `losses` or `weights`.
+            to `losses`, None inputs, or Python lists TensorFlow cannot
+            convert (ragged, mixed types, ints beyond int64).
+        TypeError: Non-numeric or complex `losses` or `weights`, a numpy
+            masked array (pass `.filled(...)` and weight masked losses 0),
+            or a `scope` that is not a str, bytes or None.
 
     Example:
         >>> losses = [[0.], [1.], [0.04]]
@@ -136,6 +145,9 @@ def compute_weighted_loss(losses: ArrayLike, weights: ArrayLike = 1.0, scope: st
         ...                                      reduction=cosloss.losses.Reduction.MEAN)
         np.float32(0.026666665)
     """
+    # scope is unused, but TensorFlow's graph mode (TF 1.15's default) takes
+    # only a str (or bytes) as a name scope.
+    str_or_none(scope, "scope", allow_bytes=True)
     Reduction.validate(reduction)
     return compute_weighted_loss_v1(losses, weights, reduction)
 
@@ -175,7 +187,7 @@ def cosine_distance(labels: ArrayLike, predictions: ArrayLike, axis: int | None 
         predictions: An array of the shape of `labels` (no broadcasting).
         axis: The int dimension of the dot product (required).
         weights: As in `compute_weighted_loss`, against the [N, 1] losses.
-        scope: Ignored (TensorFlow's name scope).
+        scope: Ignored (TensorFlow's name scope); a str, bytes or None.
         loss_collection: Ignored (no graph collections outside TensorFlow).
         reduction: A `Reduction` key.
         dim: Deprecated alias of `axis`.
@@ -187,8 +199,12 @@ def cosine_distance(labels: ArrayLike, predictions: ArrayLike, axis: int | None 
     Raises:
         ValueError: No axis ("You must specify 'axis'."), both `axis` and
             `dim`, None inputs, shapes that differ, `weights` that do not
-            broadcast, an invalid `reduction`, or an axis out of range.
-        TypeError: Non-numeric or complex inputs, or a non-int axis.
+            broadcast, an invalid `reduction`, an axis out of range, or
+            Python lists TensorFlow cannot convert (ragged, mixed types,
+            ints beyond int64).
+        TypeError: Non-numeric or complex inputs, a numpy masked array
+            (pass `.filled(...)` and weight masked samples 0), a non-int
+            axis, or a `scope` that is not a str, bytes or None.
 
     Example:
         >>> cosloss.losses.cosine_distance([[0.6, 0.8]], [[0.8, 0.6]], axis=1)
@@ -202,7 +218,8 @@ def cosine_distance(labels: ArrayLike, predictions: ArrayLike, axis: int | None 
         >>> cosloss.losses.cosine_distance([[2., 0.]], [[3., 0.]], axis=1)  # not normalized
         np.float32(-5.0)
     """
-    labels, predictions, axis = _prepare_cosine_distance(labels, predictions, axis, dim, reduction)
+    labels, predictions, axis = _prepare_cosine_distance(labels, predictions, axis, dim, reduction,
+                                                         scope)
     losses = _ops.cosine_distance(labels.astype(np.float32, copy=False),
                                   predictions.astype(np.float32, copy=False), axis)
     # The result has the float32 losses' dtype.
@@ -210,17 +227,21 @@ def cosine_distance(labels: ArrayLike, predictions: ArrayLike, axis: int | None 
 
 
 def _prepare_cosine_distance(labels: ArrayLike, predictions: ArrayLike, axis: int | None,
-                             dim: int | None, reduction: str,
+                             dim: int | None, reduction: str, scope: Any = None,
                              ) -> tuple[np.ndarray, np.ndarray, int]:
     """(labels, predictions, axis) as arrays of one shape and a valid axis, after TF's checks.
 
     The arrays keep their dtypes (callers cast to float32, as TF does).
     """
+    axis_name = "axis" if dim is None else "dim"  # errors name what the caller passed
     axis = _check_cosine_distance_args(labels, predictions, axis, dim, reduction)
+    # scope is unused, but TensorFlow's graph mode (TF 1.15's default) takes
+    # only a str (or bytes) as a name scope.
+    str_or_none(scope, "scope", allow_bytes=True)
     labels = convert(labels, "labels")
     predictions = convert(predictions, "predictions")
     if labels.shape != predictions.shape:
         raise ValueError(f"Shapes {predictions.shape} and {labels.shape} are incompatible "
                          f"(predictions has shape {predictions.shape}, labels {labels.shape}; "
                          f"cosine_distance does not broadcast)")
-    return labels, predictions, normalize_axis(axis, labels.ndim)
+    return labels, predictions, normalize_axis(axis, labels.ndim, axis_name)

@@ -13,7 +13,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from cosloss import _ops
-from cosloss._arrays import convert, normalize_axis, require_float
+from cosloss._arrays import (convert, describe, normalize_axis, real_scalar, refuse_masked,
+                             require_float, str_or_none)
 
 __all__ = ["l2_normalize"]
 
@@ -45,20 +46,24 @@ def l2_normalize(x: ArrayLike, axis: int | list[int] | tuple[int, ...] | None = 
         x: A float16, float32 or float64 array, or anything `np.asarray`
             takes (Python float lists become float32, as in TensorFlow).
         axis: The dimension(s) to normalize along: an int (negative counts
-            from the end), a list or tuple of ints, or None (the default)
-            for all dimensions.
-        epsilon: The lower bound on the sum of squares.
-        name: Ignored (TensorFlow's op name).
+            from the end; numpy ints and 0-d int arrays too), a list, tuple
+            or 1-d array of ints, or None (the default) for all dimensions.
+        epsilon: The lower bound on the sum of squares: a real scalar (a
+            float, int or bool, a numpy scalar or a 0-d array), converted
+            to x's dtype.
+        name: Ignored (TensorFlow's op name); a str, bytes or None.
         dim: Deprecated alias of `axis`.
 
     Returns:
         An array of x's shape and dtype.
 
     Raises:
-        TypeError: `x` has an integer, bool or complex dtype, or an axis is
-            not an int.
-        ValueError: `x` is None, an axis is out of range or repeated, or
-            both `axis` and `dim` are given.
+        TypeError: `x` has an integer, bool or complex dtype or is a numpy
+            masked array, an axis is not an int, `epsilon` is a string or
+            complex, or `name` is not a str, bytes or None.
+        ValueError: `x` or `epsilon` is None, `epsilon` is not a scalar,
+            an axis is out of range or repeated, both `axis` and `dim` are
+            given, or `x` is a Python list TensorFlow cannot convert.
 
     Example:
         >>> cosloss.nn.l2_normalize([3., 4.])
@@ -69,21 +74,31 @@ def l2_normalize(x: ArrayLike, axis: int | list[int] | tuple[int, ...] | None = 
         >>> cosloss.nn.l2_normalize([1e-7, 0.])  # norm under 1e-6: scaled by 1e6
         array([0.1, 0. ], dtype=float32)
     """
-    x, axes = _prepare(x, axis, dim)
+    x, axes, epsilon = _prepare(x, axis, dim, epsilon, name)
     return _ops.l2_normalize(x, axes, epsilon)
 
 
 def _prepare(x: ArrayLike, axis: int | list[int] | tuple[int, ...] | None,
-             dim: int | list[int] | tuple[int, ...] | None,
-             ) -> tuple[np.ndarray, tuple[int, ...]]:
-    """(x as a float array, the sorted non-negative axes), after TF's checks."""
+             dim: int | list[int] | tuple[int, ...] | None, epsilon: Any, name: Any,
+             ) -> tuple[np.ndarray, tuple[int, ...], float]:
+    """(x as a float array, the sorted non-negative axes, epsilon), after TF's checks."""
+    axis_name = "axis" if dim is None else "dim"  # errors name what the caller passed
     axis = _lookup_axis(axis, dim)
+    # name is unused, but TensorFlow's graph mode (TF 1.15's default) takes
+    # only a str (or bytes) as an op name.
+    str_or_none(name, "name", allow_bytes=True)
     x = convert(x, "x")
     require_float(x, "x", "l2_normalize")
     if axis is None:
-        return x, tuple(range(x.ndim))
+        return x, tuple(range(x.ndim)), real_scalar(epsilon, "epsilon")
+    refuse_masked(axis, axis_name)
+    if isinstance(axis, np.ndarray) and axis.ndim == 1:
+        axis = list(axis)  # a 1-d array lists axes, as TensorFlow reads it
+    elif isinstance(axis, np.ndarray) and axis.ndim > 1:
+        raise TypeError(f"{axis_name} must be an int or a list of ints, got {describe(axis)}")
     listed = list(axis) if isinstance(axis, (list, tuple)) else [axis]
-    axes = tuple(sorted(normalize_axis(a, x.ndim) for a in listed))
+    axes = tuple(sorted(normalize_axis(a, x.ndim, axis_name) for a in listed))
     if len(set(axes)) != len(axes):
-        raise ValueError(f"axis {axis!r} repeats an axis of x (shape {x.shape})")
-    return x, axes
+        raise ValueError(f"{axis_name} {axis!r} repeats an axis of x (shape {x.shape})")
+    # TensorFlow converts epsilon last, in maximum(sum of squares, epsilon).
+    return x, axes, real_scalar(epsilon, "epsilon")

@@ -41,9 +41,10 @@ def cosine_similarity_loss(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.nda
 
     Raises:
         TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
-            not cast them), or a non-int axis.
-        ValueError: None inputs, shapes that do not broadcast, or an axis
-            out of range.
+            not cast them), a numpy masked array, or a non-int axis.
+        ValueError: None inputs, Python lists TensorFlow cannot convert
+            (ragged, mixed types, ints beyond int64), shapes that do not
+            broadcast, or an axis out of range.
 
     Example:
         >>> cosloss.cosine_similarity_loss([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
@@ -71,9 +72,10 @@ def cosine_similarity_loss_v2(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.
 
     Raises:
         TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
-            not cast them), or a non-int axis.
-        ValueError: None inputs, shapes that do not broadcast, or an axis
-            out of range.
+            not cast them), a numpy masked array, or a non-int axis.
+        ValueError: None inputs, Python lists TensorFlow cannot convert
+            (ragged, mixed types, ints beyond int64), shapes that do not
+            broadcast, or an axis out of range.
 
     Example:
         >>> cosloss.cosine_similarity_loss_v2([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
@@ -101,9 +103,10 @@ def cosine_similarity_loss_v3(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.
 
     Raises:
         TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
-            not cast them), or a non-int axis.
-        ValueError: None inputs, shapes that do not broadcast, or an axis
-            out of range.
+            not cast them), a numpy masked array, or a non-int axis.
+        ValueError: None inputs, Python lists TensorFlow cannot convert
+            (ragged, mixed types, ints beyond int64), shapes that do not
+            broadcast, or an axis out of range.
 
     Example:
         >>> cosloss.cosine_similarity_loss_v3([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])

@@ -44,9 +44,10 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> n
 
     Raises:
         TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
-            not cast them), or a non-int axis.
-        ValueError: None inputs, shapes that do not broadcast, or an axis
-            out of range.
+            not cast them), a numpy masked array, or a non-int axis.
+        ValueError: None inputs, Python lists TensorFlow cannot convert
+            (ragged, mixed types, ints beyond int64), shapes that do not
+            broadcast, or an axis out of range.
 
     Example:
         >>> y_true = [[0., 1.], [1., 1.], [1., 1.]]
@@ -85,6 +86,8 @@ class CosineSimilarity(LossBase):
         name: The loss's name, kept for `get_config()`.
 
     Raises:
+        TypeError: `axis` is not an int (a Python or numpy int, or a 0-d
+            int array), or `name` is not a str or None.
         ValueError: An invalid `reduction` ("Invalid Reduction Key ...").
 
     Example:

@@ -13,7 +13,8 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from cosloss import _core, _ops
-from cosloss._arrays import FLOAT_DTYPES, broadcast_shape, convert, normalize_axis
+from cosloss._arrays import (FLOAT_DTYPES, axis_index, broadcast_shape, convert, describe,
+                             normalize_axis, str_or_none)
 from cosloss._weights import (assert_broadcastable, squeeze_or_expand_inputs,
                               squeeze_or_expand_weights)
 
@@ -36,14 +37,16 @@ class CosineSimilarity:
     the object does `update_state` then `result`.
 
     Args:
-        name: The metric's name, kept for `get_config()`.
+        name: The metric's name, kept for `get_config()`; None means
+            "cosine_similarity".
         dtype: The dtype of the state and of the cast inputs; None means
             float32.
         axis: The int dimension along which the cosine similarity is
             computed.
 
     Raises:
-        TypeError: `dtype` is not float16, float32 or float64.
+        TypeError: `dtype` is not float16, float32 or float64, `name` is not
+            a str or None, or `axis` is not an int.
 
     Example:
         >>> m = cosloss.keras.metrics.CosineSimilarity(axis=1)
@@ -62,11 +65,13 @@ class CosineSimilarity:
 
     def __init__(self, name: str = "cosine_similarity", dtype: DTypeLike | None = None,
                  axis: int = -1) -> None:
-        self.name = name
-        self.dtype: np.dtype[Any] = np.dtype("float32" if dtype is None else dtype)
-        if self.dtype not in FLOAT_DTYPES:
-            raise TypeError(f"dtype must be a float dtype (float16, float32, float64), got {self.dtype}")
-        self.axis = axis
+        str_or_none(name, "name")
+        # Keras names an unnamed metric after its class.
+        self.name = "cosine_similarity" if name is None else name
+        self.dtype: np.dtype[Any] = _float_dtype(dtype)
+        # Checked here rather than at the first update, where TensorFlow
+        # checks it, so that a bad axis is reported where it was passed.
+        self.axis = axis_index(axis)
         self.reset_states()
 
     def update_state(self, y_true: ArrayLike, y_pred: ArrayLike,
@@ -91,9 +96,13 @@ class CosineSimilarity:
                 as Keras does.
 
         Raises:
-            TypeError: Non-numeric or complex inputs, or a non-int axis.
-            ValueError: None inputs, shapes that do not broadcast, a squeezed
-                axis that is not 1, or an axis out of range.
+            TypeError: Non-numeric or complex inputs, or a numpy masked array
+                (pass `.filled(...)` and give masked samples weight 0 through
+                sample_weight).
+            ValueError: None inputs, Python lists TensorFlow cannot convert
+                (ragged, mixed types, ints beyond int64), shapes that do not
+                broadcast, a squeezed axis that is not 1, or an axis out of
+                range.
 
         Example:
             >>> m = cosloss.keras.metrics.CosineSimilarity()
@@ -215,7 +224,7 @@ class CosineSimilarity:
 
         Raises:
             TypeError: `config` has a key the constructor does not take, or
-                a "dtype" that is not a float dtype.
+                a "dtype", "name" or "axis" the constructor refuses.
 
         Example:
             >>> cosloss.keras.metrics.CosineSimilarity.from_config(
@@ -227,3 +236,17 @@ class CosineSimilarity:
     def __repr__(self) -> str:
         return (f"{type(self).__module__}.{type(self).__name__}(name={self.name!r}, "
                 f"dtype={self.dtype.name!r}, axis={self.axis!r})")
+
+
+def _float_dtype(dtype: DTypeLike | None) -> np.dtype[Any]:
+    """The metric's dtype: float32 for None, or TypeError naming the argument."""
+    if dtype is None:
+        return np.dtype(np.float32)
+    expected = "None or a float dtype (float16, float32 or float64)"
+    try:
+        result = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"dtype must be {expected}, got {describe(dtype)}") from None
+    if result not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be {expected}, got {describe(dtype)} (dtype {result})")
+    return result
