@@ -1,7 +1,9 @@
 package cosloss
 
 import (
+	"math/bits"
 	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -94,10 +96,44 @@ type sumsBlock struct {
 	dot, xx, yy [innerBlock]float64
 }
 
-// blockPool recycles sumsBlocks. A block handed to a body escapes to the
-// heap, and allocating one per call would cost more than a short row's
-// arithmetic.
-var blockPool = sync.Pool{New: func() any { return new(sumsBlock) }}
+// A call's sums blocks come from blockSlots, each claimed and released
+// with an atomic bit: no allocation (a block handed to a body escapes to
+// the heap, and allocating one per call would cost more than a short row's
+// arithmetic) and no lock. A fork()ed child needs both: its collector is
+// off, and a lock held at the fork by a thread the fork lost is never
+// released (sync.Pool takes the scheduler's lock for a processor it has not
+// served since the last collection). Calls beyond len(blockSlots) at once
+// share blockPool.
+var (
+	blockSlots [16]sumsBlock
+	slotsInUse atomic.Uint32
+	blockPool  = sync.Pool{New: func() any { return new(sumsBlock) }}
+)
+
+// getBlock returns a free block and its slot (-1 for one from blockPool).
+func getBlock() (*sumsBlock, int) {
+	const all = 1<<len(blockSlots) - 1
+	for {
+		used := slotsInUse.Load()
+		free := ^used & all
+		if free == 0 {
+			return blockPool.Get().(*sumsBlock), -1
+		}
+		i := bits.TrailingZeros32(free)
+		if slotsInUse.CompareAndSwap(used, used|1<<i) {
+			return &blockSlots[i], i
+		}
+	}
+}
+
+// putBlock releases what getBlock returned.
+func putBlock(b *sumsBlock, slot int) {
+	if slot < 0 {
+		blockPool.Put(b)
+		return
+	}
+	slotsInUse.And(^uint32(1 << slot))
+}
 
 // rowBlock is how many contiguous rows are gathered into one block: their
 // square roots and divisions then run together, as vectors.
@@ -122,8 +158,8 @@ type sliceBody interface {
 func forEachBlock[T Float, B blockBody](x, y View[T], body B) {
 	if x.Len == 0 {
 		// Nothing to read (and Data may be empty): every sum is 0.
-		b := blockPool.Get().(*sumsBlock)
-		defer blockPool.Put(b)
+		b, slot := getBlock()
+		defer putBlock(b, slot)
 		for first := 0; first < x.Slices(); first += innerBlock {
 			m := min(innerBlock, x.Slices()-first)
 			clear(b.dot[:m])
@@ -151,8 +187,8 @@ type rowBlocks[T Float, B blockBody] struct {
 
 func (j rowBlocks[T, B]) run(o0, o1 int) {
 	x, y, n := j.x, j.y, j.x.Len
-	b := blockPool.Get().(*sumsBlock)
-	defer blockPool.Put(b)
+	b, slot := getBlock()
+	defer putBlock(b, slot)
 	for first := o0; first < o1; first += rowBlock {
 		m := min(rowBlock, o1-first)
 		for k := range m {
@@ -174,8 +210,8 @@ type columnBlocks[T Float, B blockBody] struct {
 
 func (j columnBlocks[T, B]) task(o, i0, i1 int) {
 	x, y := j.x, j.y
-	b := blockPool.Get().(*sumsBlock)
-	defer blockPool.Put(b)
+	b, slot := getBlock()
+	defer putBlock(b, slot)
 	m := i1 - i0
 	dot, xx, yy := b.dot[:m], b.xx[:m], b.yy[:m]
 	if m > 1 && acrossRows(x) && acrossRows(y) {

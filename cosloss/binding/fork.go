@@ -39,6 +39,12 @@ import (
 //     the collector left off for good; calls allocate nothing on the Go
 //     heap (a Go test holds them to it), so it has nothing to collect.
 //
+// The child's calls then take no runtime lock either: its thread takes
+// back its own P without one, and the core's scratch blocks are claimed
+// with atomics (cosloss/sums.go). So a lock that one of Go's threads
+// happened to hold at the fork, which no timing can rule out on a loaded
+// machine, is never waited for.
+//
 // Two threads may prepare forks at once (Python runs the hooks before it
 // serializes fork() itself), so the gate stays closed until both are done.
 
@@ -77,10 +83,14 @@ func Quiesce() int {
 		forks.gcPercent = debug.SetGCPercent(-1)
 		// A memory limit would start collections even with GOGC off.
 		forks.memoryLimit = debug.SetMemoryLimit(math.MaxInt64)
-		// One last collection, swept and returned to the OS before this
-		// returns, leaves the background sweeper and scavenger no work to
-		// be caught doing (and holding the heap's lock) at the fork.
-		debug.FreeOSMemory()
+		if !forkedChild.Load() {
+			// One last collection, swept and returned to the OS before
+			// this returns, leaves the background sweeper and scavenger no
+			// work to be caught doing (and holding the heap's lock) at the
+			// fork. Not in a forked child, where a collection would hang
+			// and the collector has been off since its fork.
+			debug.FreeOSMemory()
+		}
 	}
 	return 0
 }
@@ -92,7 +102,14 @@ func Quiesce() int {
 // for good. Stopping the world (what ReadMemStats does) hands them back at
 // once; the caller returns to C holding its own P, which the child takes
 // back without the scheduler's lock. Python calls it last before fork().
+//
+// In a forked child it does nothing: stopping the world there would wait
+// for ever for the processors that threads lost in the fork hold, and the
+// child's one thread has kept its own P since its fork.
 func ReleaseProcessors() {
+	if forkedChild.Load() {
+		return
+	}
 	var stats runtime.MemStats
 	runtime.ReadMemStats(&stats)
 }
