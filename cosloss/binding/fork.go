@@ -11,9 +11,9 @@ import (
 )
 
 // fork() copies the Go runtime into the child without its threads, while
-// the runtime still believes they exist, and with any runtime lock one of
-// them held at that instant. Go supports fork only when exec follows, so
-// the child hangs if:
+// the runtime still believes they exist, and with any runtime lock or mark
+// one of them held at that instant. Go supports fork only when exec
+// follows, and the child hangs if:
 //   - a processor (P) held by a thread that was running Go at the fork is
 //     never given back, and the child's own calls wait for one for ever
 //     (runtime.exitsyscallNoP → stoplockedm);
@@ -21,29 +21,30 @@ import (
 //     collector and goroutines: work handed to a thread that does not exist
 //     (runtime.gcMarkDone → forEachP spins for ever);
 //   - a thread of the parent's held the scheduler's lock at the instant of
-//     the fork (runtime.exitsyscall → lock(&sched.lock)).
+//     the fork (runtime.exitsyscall → lock(&sched.lock)), or the monitor
+//     thread (sysmon) had marked the forking thread's goroutine, as it does
+//     for an instant on each round while that thread is outside Go
+//     (runtime.exitsyscall → casgstatus spins on _Gscansyscall).
 //
 // Python's os.register_at_fork drives this protocol from cosloss._core, so
-// that at the fork no call is inside Go, the collector is idle and Go's own
-// threads have parked:
+// that at the fork no call is inside Go, the collector is idle, and every
+// P is idle with the runtime's threads, sysmon included, asleep:
 //  1. Python stops starting calls, then BeginFork makes calls already on
 //     their way in return Busy, and Quiesce is called until it returns 0:
-//     no call is inside Go. Quiesce then stops the collector. Python waits
-//     2 ms for Go's worker threads to park, then ReleaseProcessors leaves
-//     every processor idle but the forking thread's own, which the child
-//     takes back without the scheduler's lock, and Python waits 0.5 ms
-//     more, holding the GIL, for the thread that wakes to park again.
+//     no call is inside Go. Quiesce then runs one last collection and
+//     stops the collector. Python waits 2 ms for Go's worker threads to
+//     park; ReleaseProcessors takes the Ps back from the threads that have
+//     left Go, and Python waits 30 ms more, for sysmon to take the forking
+//     thread's P (it does after 10-20 ms outside Go) and to fall asleep.
 //  2. fork().
 //  3. EndForkInParent restores the collector and lets calls start again.
 //     EndForkInChild lets calls start with one worker (no goroutines) and
 //     the collector left off for good; calls allocate nothing on the Go
 //     heap (a Go test holds them to it), so it has nothing to collect.
 //
-// The child's calls then take no runtime lock either: its thread takes
-// back its own P without one, and the core's scratch blocks are claimed
-// with atomics (cosloss/sums.go). So a lock that one of Go's threads
-// happened to hold at the fork, which no timing can rule out on a loaded
-// machine, is never waited for.
+// The child's calls then take no runtime lock but the scheduler's, once,
+// for their thread's P, and nothing else runs in the child to hold it:
+// the core's scratch blocks are claimed with atomics (cosloss/sums.go).
 //
 // Two threads may prepare forks at once (Python runs the hooks before it
 // serializes fork() itself), so the gate stays closed until both are done.
@@ -97,11 +98,9 @@ func Quiesce() int {
 
 // ReleaseProcessors detaches every processor (P) from the threads that
 // hold one, and leaves all but the caller's idle: a thread that has left
-// Go keeps its P, marked as in a system call, until the runtime's monitor
-// takes it back 10 ms or more later, and in the child such a P is lost
-// for good. Stopping the world (what ReadMemStats does) hands them back at
-// once; the caller returns to C holding its own P, which the child takes
-// back without the scheduler's lock. Python calls it last before fork().
+// Go keeps its P, as in a system call, until the runtime's monitor takes
+// it back 10 ms or more later, and in the child such a P is lost for good.
+// Stopping the world (what ReadMemStats does) hands them back at once.
 //
 // In a forked child it does nothing: stopping the world there would wait
 // for ever for the processors that threads lost in the fork hold, and the

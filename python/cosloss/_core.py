@@ -58,12 +58,16 @@ def _before_fork():
     # to Python, then take the processors back from the threads that left.
     time.sleep(0.002)
     _go.ReleaseProcessors()
-    # The world's restart wakes a thread to look for work; let it park. From
-    # here to the fork this thread keeps the GIL, which a call needs to
-    # enter Go, so this wait spins rather than sleeps.
-    deadline = time.perf_counter() + 0.0005
-    while time.perf_counter() < deadline:
-        pass
+    # Then wait for Go's monitor thread to take this thread's processor too
+    # (it does after 10-20 ms in C) and to fall asleep once every processor
+    # is idle. Until then it briefly marks this thread's goroutine on each
+    # of its rounds, and a child forked in that instant could never clear
+    # the mark; asleep, it touches nothing.
+    time.sleep(_SETTLE_SECONDS)
+
+
+# How long the fork waits for Go's runtime to go quiet (see _before_fork).
+_SETTLE_SECONDS = 0.03
 
 
 def _after_fork_in_parent():
