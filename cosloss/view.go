@@ -39,12 +39,26 @@ func Contiguous[T Float](data []T, l Layout) View[T] {
 }
 
 // Span is the number of elements from the first to one past the last element
-// the view can touch; Data must be at least that long.
+// the view can touch; Data must be at least that long. It is 0 for an empty
+// view, and for one whose reach overflows int (Check reports those).
 func (v View[T]) Span() int {
+	span, _ := v.reach()
+	return span
+}
+
+// reach is Span, computed so that no step overflows int, and false if the
+// result would.
+func (v View[T]) reach() (int, bool) {
 	if v.Size() == 0 {
-		return 0
+		return 0, true
 	}
-	return (v.Outer-1)*v.OuterStride + (v.Len-1)*v.LenStride + (v.Inner-1)*v.InnerStride + 1
+	span, ok := 1, true
+	for _, d := range [3][2]int{{v.Outer, v.OuterStride}, {v.Len, v.LenStride}, {v.Inner, v.InnerStride}} {
+		if span, ok = mulAdd(d[0]-1, d[1], span); !ok {
+			return 0, false
+		}
+	}
+	return span, true
 }
 
 // Check reports a malformed view: negative sizes or strides, a layout whose
@@ -60,16 +74,10 @@ func (v View[T]) Check(name string) error {
 	if !fitsSize(v.Layout) {
 		return fmt.Errorf("%s: layout %+v has more elements than an int counts", name, v.Layout)
 	}
-	if v.Size() == 0 {
-		return nil
-	}
-	// The reach, computed so that no step can overflow.
-	span, ok := 1, true
-	for _, d := range [3][2]int{{v.Outer, v.OuterStride}, {v.Len, v.LenStride}, {v.Inner, v.InnerStride}} {
-		if span, ok = mulAdd(d[0]-1, d[1], span); !ok {
-			return fmt.Errorf("%s: strides (%d, %d, %d) reach past what an int addresses",
-				name, v.OuterStride, v.LenStride, v.InnerStride)
-		}
+	span, ok := v.reach()
+	if !ok {
+		return fmt.Errorf("%s: strides (%d, %d, %d) reach past what an int addresses",
+			name, v.OuterStride, v.LenStride, v.InnerStride)
 	}
 	if span > len(v.Data) {
 		return fmt.Errorf("%s: view addresses %d elements but data has %d", name, span, len(v.Data))

@@ -39,9 +39,8 @@ func Cosine(dtype, form int, x uintptr, xLen int, y uintptr, yLen int, out uintp
 		return Busy
 	}
 	defer leave(&status)
-	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
-	xs := [3]int{xOuterStride, xLenStride, xInnerStride}
-	ys := [3]int{yOuterStride, yLenStride, yInnerStride}
+	l, xs, ys := pairLayout(outer, n, inner, xOuterStride, xLenStride, xInnerStride,
+		yOuterStride, yLenStride, yInnerStride)
 	switch dtype {
 	case Float32:
 		return report(cosloss.Cosine(view[float32](x, xLen, l, xs), view[float32](y, yLen, l, ys),
@@ -72,9 +71,8 @@ func CosineDistance(dtype int, x uintptr, xLen int, y uintptr, yLen int, out uin
 		return Busy
 	}
 	defer leave(&status)
-	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
-	xs := [3]int{xOuterStride, xLenStride, xInnerStride}
-	ys := [3]int{yOuterStride, yLenStride, yInnerStride}
+	l, xs, ys := pairLayout(outer, n, inner, xOuterStride, xLenStride, xInnerStride,
+		yOuterStride, yLenStride, yInnerStride)
 	switch dtype {
 	case Float32:
 		return report(cosloss.CosineDistance(view[float32](x, xLen, l, xs), view[float32](y, yLen, l, ys),
@@ -158,9 +156,8 @@ func CosineGrad(dtype, form int, x uintptr, xLen int, y uintptr, yLen int,
 		return Busy
 	}
 	defer leave(&status)
-	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
-	xs := [3]int{xOuterStride, xLenStride, xInnerStride}
-	ys := [3]int{yOuterStride, yLenStride, yInnerStride}
+	l, xs, ys := pairLayout(outer, n, inner, xOuterStride, xLenStride, xInnerStride,
+		yOuterStride, yLenStride, yInnerStride)
 	switch dtype {
 	case Float32:
 		return report(cosloss.CosineGrad(view[float32](x, xLen, l, xs), view[float32](y, yLen, l, ys), cosloss.Form(form),
@@ -185,9 +182,8 @@ func CosineDistanceGrad(dtype int, x uintptr, xLen int, y uintptr, yLen int,
 		return Busy
 	}
 	defer leave(&status)
-	l := cosloss.Layout{Outer: outer, Len: n, Inner: inner}
-	xs := [3]int{xOuterStride, xLenStride, xInnerStride}
-	ys := [3]int{yOuterStride, yLenStride, yInnerStride}
+	l, xs, ys := pairLayout(outer, n, inner, xOuterStride, xLenStride, xInnerStride,
+		yOuterStride, yLenStride, yInnerStride)
 	switch dtype {
 	case Float32:
 		return report(cosloss.CosineDistanceGrad(view[float32](x, xLen, l, xs), view[float32](y, yLen, l, ys),
@@ -265,6 +261,11 @@ func floats[T float32 | float64](p uintptr, n int) []T {
 	}
 	ptr := *(*unsafe.Pointer)(unsafe.Pointer(&p))
 	return unsafe.Slice((*T)(ptr), n)
+}
+
+// pairLayout gathers the shared layout and the two inputs' strides.
+func pairLayout(outer, n, inner, xo, xn, xi, yo, yn, yi int) (cosloss.Layout, [3]int, [3]int) {
+	return cosloss.Layout{Outer: outer, Len: n, Inner: inner}, [3]int{xo, xn, xi}, [3]int{yo, yn, yi}
 }
 
 // view is the strided window of layout l on the buffer at p, which holds n

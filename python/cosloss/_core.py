@@ -325,9 +325,8 @@ def cosine_fast(x, y, axis, form):
     out = np.empty(out_shape, dtype)
     if _forking:
         _wait_for_fork()
-    status = _cosine_contiguous(itemsize * 8, form, xa, ya, _address(_buffer(out)),
-                                outer, n, inner, eps)
+    oa = _address(_buffer(out))
+    status = _cosine_contiguous(itemsize * 8, form, xa, ya, oa, outer, n, inner, eps)
     if status:
-        _failed(_cosine_contiguous, (itemsize * 8, form, xa, ya, _address(_buffer(out)),
-                                     outer, n, inner, eps), status)
+        _failed(_cosine_contiguous, (itemsize * 8, form, xa, ya, oa, outer, n, inner, eps), status)
     return out

@@ -145,9 +145,7 @@ def compute_weighted_loss(losses: ArrayLike, weights: ArrayLike = 1.0, scope: st
         ...                                      reduction=cosloss.losses.Reduction.MEAN)
         np.float32(0.026666665)
     """
-    # scope is unused, but TensorFlow's graph mode (TF 1.15's default) takes
-    # only a str (or bytes) as a name scope.
-    str_or_none(scope, "scope", allow_bytes=True)
+    _check_scope(scope)
     Reduction.validate(reduction)
     return compute_weighted_loss_v1(losses, weights, reduction)
 
@@ -226,6 +224,12 @@ def cosine_distance(labels: ArrayLike, predictions: ArrayLike, axis: int | None 
     return cast("np.ndarray | np.float32", compute_weighted_loss_v1(losses, weights, reduction))
 
 
+def _check_scope(scope: Any) -> None:
+    # scope is unused, but TensorFlow's graph mode (TF 1.15's default) takes
+    # only a str (or bytes) as a name scope.
+    str_or_none(scope, "scope", allow_bytes=True)
+
+
 def _prepare_cosine_distance(labels: ArrayLike, predictions: ArrayLike, axis: int | None,
                              dim: int | None, reduction: str, scope: Any = None,
                              ) -> tuple[np.ndarray, np.ndarray, int]:
@@ -235,9 +239,7 @@ def _prepare_cosine_distance(labels: ArrayLike, predictions: ArrayLike, axis: in
     """
     axis_name = "axis" if dim is None else "dim"  # errors name what the caller passed
     axis = _check_cosine_distance_args(labels, predictions, axis, dim, reduction)
-    # scope is unused, but TensorFlow's graph mode (TF 1.15's default) takes
-    # only a str (or bytes) as a name scope.
-    str_or_none(scope, "scope", allow_bytes=True)
+    _check_scope(scope)
     labels = convert(labels, "labels")
     predictions = convert(predictions, "predictions")
     if labels.shape != predictions.shape:
