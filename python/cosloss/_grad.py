@@ -1,35 +1,21 @@
 """cosloss.value_and_grad: a loss and its gradients in one call.
 
-Gradients are TensorFlow's autodiff gradients, computed analytically by the
-Go core in the same pass as the value (see cosloss/grad.go).
+The loss object behind fn computes both (see cosloss._losses.base); the
+gradients are its framework's autodiff gradients, computed analytically by
+the Go core in the same pass as the value (see cosloss/grad.go).
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from cosloss import _core, _keras, _ops, keras, losses, nn, seed, tf115
-from cosloss._arrays import check_out, convert, deliver
-from cosloss._weights import (compute_weighted_loss_v1, compute_weighted_loss_v1_grad,
-                              upstream_for)
+from cosloss._losses import base as _losses_base
 
 __all__ = ["value_and_grad"]
-
-_Result = tuple[np.ndarray | np.generic, tuple[np.ndarray, ...]]
-
-# Loss functions of the form f(a, b, axis) -> form(cos(a, b)).
-_COSINE_FORMS = {
-    keras.losses.cosine_similarity: _core.NEG_COS,
-    tf115.keras.losses.cosine_similarity: _core.COS,
-    seed.cosine_similarity_loss: _core.NEG_COS,
-    seed.cosine_similarity_loss_v2: _core.ONE_MINUS_COS,
-    seed.cosine_similarity_loss_v3: _core.SQUARED_ONE_MINUS_COS,
-}
 
 
 def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | None = None,
@@ -93,69 +79,4 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
         >>> dx  # a zero vector: 1e6 per unit of upstream, as in TensorFlow
         array([1.e+06, 1.e+06], dtype=float32)
     """
-    if isinstance(fn, _keras.LossBase):
-        # args fill at most y_true, y_pred and sample_weight; mypy cannot know that.
-        return fn.value_and_grad(*args, upstream=upstream, out=out, **kwargs)  # type: ignore[misc]
-    try:
-        rule = _RULES.get(fn) or (_cosine_rule if fn in _COSINE_FORMS else None)
-    except TypeError:  # unhashable fn
-        rule = None
-    if rule is None:
-        raise TypeError(f"fn must be a cosloss loss function or loss object, got {fn!r}")
-    bound = inspect.signature(fn).bind(*args, **kwargs)
-    bound.apply_defaults()
-    return rule(fn, bound.arguments, upstream, out)
-
-
-def _cosine_rule(fn: Callable[..., Any], a: dict[str, Any],
-                 upstream: ArrayLike | None, out: object) -> _Result:
-    out = check_out(out, 2)
-    names = list(a)[:2]
-    x, y, axis, shape = _keras.prepare(a[names[0]], a[names[1]], a["axis"], (names[0], names[1]),
-                                       fn.__name__)
-    value_shape = shape[:axis] + shape[axis + 1:]
-    g = upstream_for(upstream, value_shape, x.dtype)
-    value, dx, dy = _ops.cosine_grad(x, y, axis, _COSINE_FORMS[fn], shape, g, out=out)
-    return value, deliver((dx, dy), out)
-
-
-def _l2_normalize_rule(fn: Callable[..., Any], a: dict[str, Any],
-                       upstream: ArrayLike | None, out: object) -> _Result:
-    out = check_out(out, 1)
-    x, axes, epsilon = nn._prepare(a["x"], a["axis"], a["dim"], a["epsilon"], a["name"])
-    g = upstream_for(upstream, x.shape, x.dtype)
-    value, dx = _ops.l2_normalize_grad(x, axes, epsilon, g)
-    return value, deliver((dx,), out)
-
-
-def _cosine_distance_rule(fn: Callable[..., Any], a: dict[str, Any],
-                          upstream: ArrayLike | None, out: object) -> _Result:
-    out = check_out(out, 2)
-    labels, predictions, axis = losses._prepare_cosine_distance(
-        a["labels"], a["predictions"], a["axis"], a["dim"], a["reduction"], a["scope"])
-    loss_shape = labels.shape[:axis] + (1,) + labels.shape[axis + 1:]
-    per_loss = compute_weighted_loss_v1_grad(loss_shape, a["weights"], a["reduction"], upstream)
-    distances, dl, dp = _ops.cosine_distance_grad(labels.astype(np.float32), predictions.astype(np.float32),
-                                                  axis, per_loss)
-    value = compute_weighted_loss_v1(distances, a["weights"], a["reduction"])
-    return value, deliver((dl.astype(_grad_dtype(labels)), dp.astype(_grad_dtype(predictions))), out)
-
-
-def _compute_weighted_loss_rule(fn: Callable[..., Any], a: dict[str, Any],
-                                upstream: ArrayLike | None, out: object) -> _Result:
-    out = check_out(out, 1)
-    value = fn(**a)
-    values = convert(a["losses"], "losses")
-    grad = compute_weighted_loss_v1_grad(values.shape, a["weights"], a["reduction"], upstream)
-    return value, deliver((grad.astype(_grad_dtype(values)),), out)
-
-
-def _grad_dtype(arr: np.ndarray) -> np.dtype:
-    return arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float32)
-
-
-_RULES = {
-    nn.l2_normalize: _l2_normalize_rule,
-    losses.cosine_distance: _cosine_distance_rule,
-    losses.compute_weighted_loss: _compute_weighted_loss_rule,
-}
+    return _losses_base.value_and_grad(fn, args, kwargs, upstream, out)

@@ -7,27 +7,16 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import ArrayLike
 
-from cosloss import _ops
-from cosloss._arrays import (convert, describe, normalize_axis, real_scalar, refuse_masked,
-                             require_float, str_or_none)
+from cosloss._losses.base import face
+from cosloss._losses.normalize import L2_NORMALIZE
 
 __all__ = ["l2_normalize"]
 
 
-def _lookup_axis(axis: Any, dim: Any) -> Any:
-    """TF's deprecated_argument_lookup for the old name dim."""
-    if dim is not None:
-        if axis is not None:
-            raise ValueError("Cannot specify both 'dim' and 'axis'")
-        return dim
-    return axis
-
-
+@face(L2_NORMALIZE)
 def l2_normalize(x: ArrayLike, axis: int | list[int] | tuple[int, ...] | None = None,
                  epsilon: float = 1e-12, name: str | None = None,
                  dim: int | list[int] | tuple[int, ...] | None = None) -> np.ndarray:
@@ -74,31 +63,4 @@ def l2_normalize(x: ArrayLike, axis: int | list[int] | tuple[int, ...] | None = 
         >>> cosloss.nn.l2_normalize([1e-7, 0.])  # norm under 1e-6: scaled by 1e6
         array([0.1, 0. ], dtype=float32)
     """
-    x, axes, epsilon = _prepare(x, axis, dim, epsilon, name)
-    return _ops.l2_normalize(x, axes, epsilon)
-
-
-def _prepare(x: ArrayLike, axis: int | list[int] | tuple[int, ...] | None,
-             dim: int | list[int] | tuple[int, ...] | None, epsilon: Any, name: Any,
-             ) -> tuple[np.ndarray, tuple[int, ...], float]:
-    """(x as a float array, the sorted non-negative axes, epsilon), after TF's checks."""
-    axis_name = "axis" if dim is None else "dim"  # errors name what the caller passed
-    axis = _lookup_axis(axis, dim)
-    # name is unused, but TensorFlow's graph mode (TF 1.15's default) takes
-    # only a str (or bytes) as an op name.
-    str_or_none(name, "name", allow_bytes=True)
-    x = convert(x, "x")
-    require_float(x, "x", "l2_normalize")
-    if axis is None:
-        return x, tuple(range(x.ndim)), real_scalar(epsilon, "epsilon")
-    refuse_masked(axis, axis_name)
-    if isinstance(axis, np.ndarray) and axis.ndim == 1:
-        axis = list(axis)  # a 1-d array lists axes, as TensorFlow reads it
-    elif isinstance(axis, np.ndarray) and axis.ndim > 1:
-        raise TypeError(f"{axis_name} must be an int or a list of ints, got {describe(axis)}")
-    listed = list(axis) if isinstance(axis, (list, tuple)) else [axis]
-    axes = tuple(sorted(normalize_axis(a, x.ndim, axis_name) for a in listed))
-    if len(set(axes)) != len(axes):
-        raise ValueError(f"{axis_name} {axis!r} repeats an axis of x (shape {x.shape})")
-    # TensorFlow converts epsilon last, in maximum(sum of squares, epsilon).
-    return x, axes, real_scalar(epsilon, "epsilon")
+    return L2_NORMALIZE.value(x, axis, epsilon, name, dim)

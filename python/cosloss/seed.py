@@ -14,13 +14,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from cosloss import _core
-from cosloss import _keras
+from cosloss._losses.base import face
+from cosloss._losses.cosine import SEED_NEGATIVE, SEED_ONE_MINUS, SEED_SQUARED_ONE_MINUS
 
 __all__ = ["cosine_similarity_loss", "cosine_similarity_loss_v2", "cosine_similarity_loss_v3",
            "negative_cosine_loss", "one_minus_cosine_loss", "squared_one_minus_cosine_loss"]
 
 
+@face(SEED_NEGATIVE)
 def cosine_similarity_loss(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.ndarray:
     """Negative cosine similarity, in [-1, 1]: negative when the vectors agree.
 
@@ -50,9 +51,10 @@ def cosine_similarity_loss(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.nda
         >>> cosloss.cosine_similarity_loss([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
         array([-0.8 , -0.96], dtype=float32)
     """
-    return _keras.cosine(a, b, axis, _core.NEG_COS, ("a", "b"), "cosine_similarity_loss")
+    return SEED_NEGATIVE.value(a, b, axis)
 
 
+@face(SEED_ONE_MINUS)
 def cosine_similarity_loss_v2(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.ndarray:
     """One minus the cosine similarity, in [0, 2]: 0 when the vectors agree.
 
@@ -81,9 +83,10 @@ def cosine_similarity_loss_v2(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.
         >>> cosloss.cosine_similarity_loss_v2([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
         array([0.19999999, 0.04000002], dtype=float32)
     """
-    return _keras.cosine(a, b, axis, _core.ONE_MINUS_COS, ("a", "b"), "cosine_similarity_loss_v2")
+    return SEED_ONE_MINUS.value(a, b, axis)
 
 
+@face(SEED_SQUARED_ONE_MINUS)
 def cosine_similarity_loss_v3(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.ndarray:
     """One minus the cosine similarity, squared, in [0, 4].
 
@@ -112,7 +115,7 @@ def cosine_similarity_loss_v3(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.
         >>> cosloss.cosine_similarity_loss_v3([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
         array([0.04  , 0.0016], dtype=float32)
     """
-    return _keras.cosine(a, b, axis, _core.SQUARED_ONE_MINUS_COS, ("a", "b"), "cosine_similarity_loss_v3")
+    return SEED_SQUARED_ONE_MINUS.value(a, b, axis)
 
 
 negative_cosine_loss = cosine_similarity_loss

@@ -13,13 +13,16 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from cosloss import _core
-from cosloss import _keras
-from cosloss._keras import LossBase, Reduction
+from cosloss._losses.base import face
+from cosloss._losses.flavours import TF2
+from cosloss._losses.keras import LossBase, Reduction, cosine_for
 
 __all__ = ["cosine_similarity", "cosine_proximity", "cosine", "CosineSimilarity", "Reduction"]
 
+_LOSS = cosine_for(TF2)
 
+
+@face(_LOSS)
 def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> np.ndarray:
     """Computes the negative cosine similarity between labels and predictions.
 
@@ -55,7 +58,7 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> n
         >>> cosloss.keras.losses.cosine_similarity(y_true, y_pred, axis=1)
         array([-0., -1.,  1.], dtype=float32)
     """
-    return _keras.cosine(y_true, y_pred, axis, _core.NEG_COS)
+    return _LOSS.value(y_true, y_pred, axis)
 
 
 cosine_proximity = cosine_similarity
@@ -103,6 +106,4 @@ class CosineSimilarity(LossBase):
         array([-0., -1.], dtype=float32)
     """
 
-    _form = _core.NEG_COS
-    _legacy_reduction = False
-    _squeeze_inputs = True
+    _flavour = TF2

@@ -12,13 +12,19 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from cosloss import _core, _ops
-from cosloss._arrays import (FLOAT_DTYPES, axis_index, broadcast_shape, convert, describe,
-                             normalize_axis, str_or_none)
-from cosloss._weights import (assert_broadcastable, squeeze_or_expand_inputs,
-                              squeeze_or_expand_weights)
+from cosloss._core import go as _core
+from cosloss._core import ops as _ops
+from cosloss._core.arrays import (FLOAT_DTYPES, axis_index, broadcast_shape, convert, describe,
+                                  normalize_axis, str_or_none)
+from cosloss._losses.cosine import CosineLoss
+from cosloss._losses.flavours import TF_NORM
+from cosloss._losses.reductions import (assert_broadcastable, squeeze_or_expand_inputs,
+                                        squeeze_or_expand_weights)
 
 __all__ = ["CosineSimilarity"]
+
+# +cos with TensorFlow's norms, for the inputs the metric has cast and squeezed.
+_VALUES = CosineLoss(_core.COS, TF_NORM)
 
 
 class CosineSimilarity:
@@ -115,7 +121,7 @@ class CosineSimilarity:
         y_pred, y_true = squeeze_or_expand_inputs(y_pred, y_true, strict=True)
         shape = broadcast_shape(y_true, "y_true", y_pred, "y_pred")
         axis = normalize_axis(self.axis, len(shape))
-        values = _ops.cosine(y_true, y_pred, axis, _core.COS, shape)
+        values = _VALUES.cosine(y_true, y_pred, axis, shape, _VALUES.norm)
         count: float
         if sample_weight is None:
             weights = np.ones((), self.dtype)

@@ -1,4 +1,4 @@
-"""TensorFlow ops whose values and gradients come from cosloss's numpy API."""
+"""TensorFlow ops whose values and gradients come from cosloss's loss objects."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-import cosloss
+from cosloss._losses.base import Loss
 
 # What tf.convert_to_tensor takes: tensors, numpy arrays, Python numbers and lists.
 TensorLike = tf.types.experimental.TensorLike
@@ -41,16 +41,20 @@ def numpy_op(forward: Callable[..., Any], backward: Callable[..., Any], inputs: 
     return op(*inputs)
 
 
-def loss_op(fn: Callable[..., Any], inputs: Sequence[tf.Tensor], value_dtype: tf.DType,
-            value_shape: tf.TensorShape, name: str, **kwargs: Any) -> tf.Tensor:
-    """fn(*inputs, **kwargs) as an op whose gradient is cosloss.value_and_grad's."""
+def loss_op(loss: Loss, inputs: Sequence[tf.Tensor], value_dtype: tf.DType,
+            value_shape: tf.TensorShape, name: str, *params: Any) -> tf.Tensor:
+    """loss.value(*inputs, *params) as an op whose gradient is loss.value_and_grad's.
+
+    params are the loss's arguments after its array inputs, in its order.
+    """
 
     def forward(*arrays: np.ndarray) -> np.ndarray:
-        return np.asarray(fn(*arrays, **kwargs), dtype=value_dtype.as_numpy_dtype)
+        return np.asarray(loss.value(*arrays, *params),  # type: ignore[attr-defined]
+                          dtype=value_dtype.as_numpy_dtype)
 
     def backward(*arrays: np.ndarray) -> list[np.ndarray]:
         *args, upstream = arrays
-        _, grads = cosloss.value_and_grad(fn, *args, upstream=upstream, **kwargs)
+        _, grads = loss.value_and_grad(*args, *params, upstream=upstream)
         return [np.asarray(g, dtype=a.dtype) for g, a in zip(grads, args)]
 
     return numpy_op(forward, backward, inputs, value_dtype, value_shape, name)

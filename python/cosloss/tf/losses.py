@@ -10,9 +10,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-import cosloss
-from cosloss.losses import Reduction, _check_cosine_distance_args
-from cosloss._weights import compute_weighted_loss_v1_weights_grad
+from cosloss._losses.tf1 import COSINE_DISTANCE, Reduction, check_cosine_distance_args
 from cosloss.tf._op import TensorLike, numpy_op
 
 __all__ = ["cosine_distance", "Reduction"]
@@ -64,7 +62,7 @@ def cosine_distance(labels: TensorLike, predictions: TensorLike, axis: int | Non
         >>> loss.numpy()
         np.float32(0.03999996)
     """
-    axis = _check_cosine_distance_args(labels, predictions, axis, dim, reduction)
+    axis = check_cosine_distance_args(labels, predictions, axis, dim, reduction)
     with tf.name_scope(scope or "cosine_distance_loss"):
         labels = tf.cast(labels, tf.float32)
         predictions = tf.cast(predictions, tf.float32)
@@ -88,17 +86,15 @@ def _cosine_distance_op(labels: tf.Tensor, predictions: tf.Tensor, weights: tf.T
     """The op; its backward also gives weights TensorFlow's gradient."""
 
     def forward(l: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
-        return np.asarray(cosloss.losses.cosine_distance(l, p, axis=axis, weights=w, reduction=reduction),
+        return np.asarray(COSINE_DISTANCE.value(l, p, axis, w, None, None, reduction),
                           dtype=np.float32)
 
     def backward(l: np.ndarray, p: np.ndarray, w: np.ndarray, upstream: np.ndarray,
                  ) -> list[np.ndarray]:
-        _, (d_labels, d_pred) = cosloss.value_and_grad(
-            cosloss.losses.cosine_distance, l, p, axis=axis, weights=w, reduction=reduction,
-            upstream=upstream)
-        distances = cosloss.losses.cosine_distance(l, p, axis=axis, reduction=Reduction.NONE)
-        d_weights = compute_weighted_loss_v1_weights_grad(distances, w, reduction, upstream)
-        return [d_labels, d_pred, d_weights.astype(np.float32)]
+        # One Go pass: the distances it writes beside the gradients give
+        # the weights' gradient.
+        _, grads = COSINE_DISTANCE.value_and_grad_with_weights(l, p, axis, w, reduction, upstream)
+        return [g.astype(np.float32, copy=False) for g in grads]
 
     return numpy_op(forward, backward, [labels, predictions, weights], tf.float32, value_shape,
                     "cosine_distance")

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-import cosloss
-from cosloss.nn import _lookup_axis
+from cosloss._losses.normalize import L2_NORMALIZE, lookup_axis
 from cosloss.tf._op import TensorLike, loss_op
 
 __all__ = ["l2_normalize"]
@@ -57,9 +56,8 @@ def l2_normalize(x: TensorLike, axis: int | list[int] | tuple[int, ...] | None =
         >>> tape.gradient(y, x, output_gradients=tf.constant([1., 0.])).numpy()
         array([ 0.128, -0.096], dtype=float32)
     """
-    axis = _lookup_axis(axis, dim)
+    axis = lookup_axis(axis, dim)
     x = tf.convert_to_tensor(x)
     if not x.dtype.is_floating:
         raise TypeError(f"l2_normalize needs x of a floating dtype, got {x.dtype.name}")
-    return loss_op(cosloss.nn.l2_normalize, [x], x.dtype, x.shape, name or "l2_normalize",
-                    axis=axis, epsilon=epsilon)
+    return loss_op(L2_NORMALIZE, [x], x.dtype, x.shape, name or "l2_normalize", axis, epsilon)

@@ -7,26 +7,24 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import tensorflow as tf
 
-import cosloss
+from cosloss._losses.cosine import (SEED_NEGATIVE, SEED_ONE_MINUS, SEED_SQUARED_ONE_MINUS,
+                                    CosineLoss)
 from cosloss.tf._op import TensorLike, loss_op, reduced_shape
 
 __all__ = ["cosine_similarity_loss", "cosine_similarity_loss_v2", "cosine_similarity_loss_v3"]
 
 
-def cosine_op(fn: Callable[..., Any], a: TensorLike, b: TensorLike, axis: int,
-              name: str) -> tf.Tensor:
-    """fn(a, b, axis=axis) for a cosloss cosine-form function fn."""
+def cosine_op(loss: CosineLoss, a: TensorLike, b: TensorLike, axis: int, name: str) -> tf.Tensor:
+    """loss.value(a, b, axis) as an op; errors call a and b by the loss's names."""
     a = tf.convert_to_tensor(a)
     b = tf.convert_to_tensor(b, dtype_hint=a.dtype)
     if a.dtype != b.dtype:
-        raise TypeError(f"y_true has dtype {a.dtype.name} but y_pred has dtype {b.dtype.name}")
+        a_name, b_name = loss.names
+        raise TypeError(f"{a_name} has dtype {a.dtype.name} but {b_name} has dtype {b.dtype.name}")
     shape = tf.broadcast_static_shape(a.shape, b.shape)
-    return loss_op(fn, [a, b], a.dtype, reduced_shape(shape, axis), name, axis=axis)
+    return loss_op(loss, [a, b], a.dtype, reduced_shape(shape, axis), name, axis)
 
 
 def cosine_similarity_loss(a: TensorLike, b: TensorLike, axis: int = -1) -> tf.Tensor:
@@ -56,7 +54,7 @@ def cosine_similarity_loss(a: TensorLike, b: TensorLike, axis: int = -1) -> tf.T
         >>> cosloss.tf.cosine_similarity_loss(tf.constant([[1., 2.]]), tf.constant([[2., 1.]])).numpy()
         array([-0.8], dtype=float32)
     """
-    return cosine_op(cosloss.cosine_similarity_loss, a, b, axis, "cosine_similarity_loss")
+    return cosine_op(SEED_NEGATIVE, a, b, axis, "cosine_similarity_loss")
 
 
 def cosine_similarity_loss_v2(a: TensorLike, b: TensorLike, axis: int = -1) -> tf.Tensor:
@@ -86,7 +84,7 @@ def cosine_similarity_loss_v2(a: TensorLike, b: TensorLike, axis: int = -1) -> t
         >>> cosloss.tf.cosine_similarity_loss_v2(tf.constant([[1., 2.]]), tf.constant([[2., 1.]])).numpy()
         array([0.19999999], dtype=float32)
     """
-    return cosine_op(cosloss.cosine_similarity_loss_v2, a, b, axis, "cosine_similarity_loss_v2")
+    return cosine_op(SEED_ONE_MINUS, a, b, axis, "cosine_similarity_loss_v2")
 
 
 def cosine_similarity_loss_v3(a: TensorLike, b: TensorLike, axis: int = -1) -> tf.Tensor:
@@ -116,4 +114,4 @@ def cosine_similarity_loss_v3(a: TensorLike, b: TensorLike, axis: int = -1) -> t
         >>> cosloss.tf.cosine_similarity_loss_v3(tf.constant([[1., 2.]]), tf.constant([[2., 1.]])).numpy()
         array([0.04], dtype=float32)
     """
-    return cosine_op(cosloss.cosine_similarity_loss_v3, a, b, axis, "cosine_similarity_loss_v3")
+    return cosine_op(SEED_SQUARED_ONE_MINUS, a, b, axis, "cosine_similarity_loss_v3")

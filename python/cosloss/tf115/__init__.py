@@ -14,6 +14,6 @@ Example:
 """
 
 from cosloss.tf115 import keras, losses, nn
-from cosloss._grad import value_and_grad  # after keras: _grad reads tf115.keras
+from cosloss._grad import value_and_grad
 
 __all__ = ["nn", "losses", "keras", "value_and_grad"]

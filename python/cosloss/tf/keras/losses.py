@@ -12,7 +12,8 @@ from typing import Any
 
 import tensorflow as tf
 
-import cosloss
+from cosloss._losses.flavours import TF2
+from cosloss._losses.keras import cosine_for
 from cosloss.tf._op import TensorLike
 from cosloss.tf.seed import cosine_op
 
@@ -53,8 +54,7 @@ def cosine_similarity(y_true: TensorLike, y_pred: TensorLike, axis: int = -1) ->
         >>> cosloss.tf.keras.losses.cosine_similarity(y_true, y_pred, axis=1).numpy()
         array([-0., -1.,  1.], dtype=float32)
     """
-    return cosine_op(cosloss.keras.losses.cosine_similarity, y_true, y_pred, axis,
-                     "cosine_similarity")
+    return cosine_op(cosine_for(TF2), y_true, y_pred, axis, "cosine_similarity")
 
 
 cosine_proximity = cosine_similarity

@@ -13,13 +13,16 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from cosloss import _core
-from cosloss import _keras
-from cosloss._keras import LossBase, Reduction
+from cosloss._losses.base import face
+from cosloss._losses.flavours import TF115
+from cosloss._losses.keras import LossBase, Reduction, cosine_for
 
 __all__ = ["cosine_similarity", "cosine_proximity", "cosine", "CosineSimilarity", "Reduction"]
 
+_LOSS = cosine_for(TF115)
 
+
+@face(_LOSS)
 def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> np.ndarray:
     """Computes TF 1.15's cosine "loss": the cosine similarity itself, +cos.
 
@@ -56,7 +59,7 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> n
         >>> cosloss.tf115.keras.losses.cosine_similarity(y_true, y_pred, axis=1)
         array([ 0.,  1., -1.], dtype=float32)
     """
-    return _keras.cosine(y_true, y_pred, axis, _core.COS)
+    return _LOSS.value(y_true, y_pred, axis)
 
 
 cosine_proximity = cosine_similarity
@@ -105,6 +108,4 @@ class CosineSimilarity(LossBase):
         np.float64(1.0)
     """
 
-    _form = _core.COS
-    _legacy_reduction = True
-    _squeeze_inputs = False
+    _flavour = TF115

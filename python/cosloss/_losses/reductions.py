@@ -1,10 +1,12 @@
-"""TensorFlow's rules for weights: shapes, broadcasting and reductions.
+"""Reductions: how per-sample losses are weighted and reduced, and their gradients.
 
-Three rule sets live here, each used by the API that has it in TensorFlow:
+Three rule sets live here, each used by the loss that has it in TensorFlow:
 TF1's compute_weighted_loss (strict broadcast, no squeeze), TF 1.15's Keras
 reduction (squeeze/expand the weights' last axis, strict broadcast, float32
 round trip) and tf-keras 2.x's (squeeze/expand, numpy broadcasting, in the
-loss dtype).
+loss dtype); a KerasFlavour says which Keras rules apply. Weights are
+converted and checked once per call (v1_weights, keras_weights) and then
+serve both the reduction and its gradient.
 """
 
 from __future__ import annotations
@@ -12,8 +14,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from cosloss import _core, _ops
-from cosloss._arrays import convert
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cosloss._core import go as _core
+from cosloss._core import ops as _ops
+from cosloss._core.arrays import convert
+
+if TYPE_CHECKING:
+    from cosloss._losses.flavours import KerasFlavour
 
 
 def _shape_str(shape: tuple[int, ...]) -> str:
@@ -92,17 +101,16 @@ _V1_CODES = {
 }
 
 
-def _v1_inputs(losses: ArrayLike, weights: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    losses = convert(losses, "losses")
+def v1_weights(weights: ArrayLike, losses_shape: tuple[int, ...]) -> np.ndarray:
+    """TF1's weights: converted, checked against losses of losses_shape, float32."""
     weights = convert(weights, "weights")
-    assert_broadcastable(weights, losses)
-    return losses, weights.astype(np.float32, copy=False)
+    assert_broadcastable(weights, _stand_in(losses_shape, np.float32))
+    return weights.astype(np.float32, copy=False)
 
 
-def compute_weighted_loss_v1(losses: ArrayLike, weights: ArrayLike, reduction: str,
+def compute_weighted_loss_v1(losses: np.ndarray, weights32: np.ndarray, reduction: str,
                              ) -> np.ndarray | np.generic:
-    """TF1's compute_weighted_loss after reduction validation."""
-    losses, weights32 = _v1_inputs(losses, weights)
+    """TF1's compute_weighted_loss of converted losses and v1_weights."""
     losses32 = losses.astype(np.float32, copy=False)
     if reduction == "none":
         return _ops.weighted(losses32, weights32).astype(losses.dtype)
@@ -110,18 +118,18 @@ def compute_weighted_loss_v1(losses: ArrayLike, weights: ArrayLike, reduction: s
     return np.asarray(value).astype(losses.dtype)[()]
 
 
-def _v1_denominator(losses: np.ndarray, weights: np.ndarray, reduction: str) -> float:
-    broadcast = np.broadcast_to(weights, losses.shape)
+def _v1_denominator(losses_shape: tuple[int, ...], weights: np.ndarray, reduction: str) -> float:
+    broadcast = np.broadcast_to(weights, losses_shape)
     if reduction == "weighted_sum":
         return 1.0
     if reduction == "weighted_mean":
         return float(np.float32(np.sum(broadcast, dtype=np.float64)))
     if reduction == "weighted_sum_over_batch_size":
-        return float(losses.size)
+        return float(np.prod(losses_shape, dtype=np.int64))
     return float(np.count_nonzero(broadcast))
 
 
-def compute_weighted_loss_v1_grad(losses_shape: tuple[int, ...], weights: ArrayLike,
+def compute_weighted_loss_v1_grad(losses_shape: tuple[int, ...], weights32: np.ndarray,
                                   reduction: str, upstream: ArrayLike | None) -> np.ndarray:
     """d compute_weighted_loss / d losses, float32, for losses of losses_shape.
 
@@ -130,12 +138,9 @@ def compute_weighted_loss_v1_grad(losses_shape: tuple[int, ...], weights: ArrayL
     reduction is linear, so the losses' values are not needed: the caller
     can compute them in the same pass as its own gradients.
     """
-    losses = _stand_in(losses_shape, np.float32)
-    weights32 = convert(weights, "weights").astype(np.float32, copy=False)
-    assert_broadcastable(weights32, losses)
     value_shape = losses_shape if reduction == "none" else ()
     upstream = upstream_for(upstream, value_shape, np.float32)
-    denom = 1.0 if reduction == "none" else _v1_denominator(losses, weights32, reduction)
+    denom = 1.0 if reduction == "none" else _v1_denominator(losses_shape, weights32, reduction)
     scale = np.float32(0 if denom == 0 else 1 / denom)
     return _ops.weighted(np.ascontiguousarray(np.broadcast_to(upstream, losses_shape), np.float32),
                          weights32 * scale)
@@ -146,8 +151,9 @@ def _stand_in(shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
     return np.broadcast_to(np.zeros((), dtype), shape)
 
 
-def compute_weighted_loss_v1_weights_grad(losses: ArrayLike, weights: ArrayLike, reduction: str,
-                                          upstream: ArrayLike | None) -> np.ndarray:
+def compute_weighted_loss_v1_weights_grad(losses: np.ndarray, weights32: np.ndarray,
+                                          reduction: str, upstream: ArrayLike | None,
+                                          ) -> np.ndarray:
     """d compute_weighted_loss / d weights (float32, weights' shape), as TF's autodiff.
 
     The weighted sum gives upstream·l to each broadcast weight; SUM divides
@@ -156,13 +162,12 @@ def compute_weighted_loss_v1_weights_grad(losses: ArrayLike, weights: ArrayLike,
     on the weights: DivNoNan's gradient (TF 1.15) gives
     upstream·(l/Σw − total/(Σw)²). Zero denominators give 0.
     """
-    losses, weights32 = _v1_inputs(losses, weights)
     l32 = losses.astype(np.float32, copy=False)
     value_shape = l32.shape if reduction == "none" else ()
     g = np.broadcast_to(upstream_for(upstream, value_shape, np.float32), l32.shape)
     per_weight = _ops.weighted(np.ascontiguousarray(g), l32)  # upstream·l, elementwise
     if reduction not in ("none", "weighted_sum"):
-        denom = np.float32(_v1_denominator(l32, weights32, reduction))
+        denom = np.float32(_v1_denominator(l32.shape, weights32, reduction))
         if denom == 0:
             per_weight = np.zeros_like(per_weight)
         elif reduction == "weighted_mean":
@@ -192,55 +197,69 @@ _KERAS_CODES = {"sum": _core.SUM, "sum_over_batch_size": _core.SUM_OVER_BATCH_SI
                 "auto": _core.SUM_OVER_BATCH_SIZE}
 
 
-def _keras_inputs(losses: np.ndarray, sample_weight: ArrayLike | None, legacy: bool,
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """(losses, weights) in the reduction's dtype, shaped so that they broadcast."""
-    work = np.dtype(np.float32) if legacy or losses.dtype == np.float16 else losses.dtype
+@dataclass(frozen=True)
+class KerasWeights:
+    """A Keras loss object's sample weights for one call, converted and checked once.
+
+    Attributes:
+        work: The reduction's dtype.
+        weights: The weights in work, squeezed or expanded so that they
+            broadcast to shape.
+        shape: The shape of the weighted losses.
+    """
+
+    work: np.dtype
+    weights: np.ndarray
+    shape: tuple[int, ...]
+
+
+def keras_weights(losses_shape: tuple[int, ...], dtype: DTypeLike, sample_weight: ArrayLike | None,
+                  flavour: KerasFlavour) -> KerasWeights:
+    """sample_weight for per-sample losses of losses_shape and dtype, by flavour's rules."""
+    float32 = flavour.float32_reduction or np.dtype(dtype) == np.float16
+    work = np.dtype(np.float32) if float32 else np.dtype(dtype)
     weights = np.ones((), work) if sample_weight is None else convert(sample_weight, "sample_weight")
-    losses_w = losses.astype(work, copy=False)
-    weights = squeeze_or_expand_weights(losses_w, weights.astype(work, copy=False), "sample_weight")
-    if legacy:
-        assert_broadcastable(weights, losses_w, "sample_weight")
-        return losses_w, weights
+    losses = _stand_in(losses_shape, work)
+    weights = squeeze_or_expand_weights(losses, weights.astype(work, copy=False), "sample_weight")
+    if flavour.strict_weights:
+        assert_broadcastable(weights, losses, "sample_weight")
+        return KerasWeights(work, weights, losses_shape)
     try:
-        shape = np.broadcast_shapes(losses_w.shape, weights.shape)
+        shape = np.broadcast_shapes(losses_shape, weights.shape)
     except ValueError:
         raise ValueError(
             f"Incompatible shapes: sample_weight has shape {_shape_str(weights.shape)} "
             f"(after squeezing or expanding its last axis) and the per-sample losses have "
-            f"shape {_shape_str(losses_w.shape)}") from None
-    return np.broadcast_to(losses_w, shape), weights
+            f"shape {_shape_str(losses_shape)}") from None
+    return KerasWeights(work, weights, shape)
 
 
-def keras_reduce(losses: np.ndarray, sample_weight: ArrayLike | None, reduction: str,
-                 legacy: bool) -> np.ndarray | np.floating:
-    """A Keras Loss object's reduction of per-sample losses.
+def keras_reduce(losses: np.ndarray, w: KerasWeights, reduction: str) -> np.ndarray | np.floating:
+    """A Keras Loss object's reduction of per-sample losses with keras_weights.
 
-    legacy=True is TF 1.15 (and tf.keras before December 2021): weights and
-    arithmetic in float32, the result cast back to the losses' dtype, weights
-    broadcast by the strict rule. legacy=False is tf-keras 2.x: everything
-    stays in the losses' dtype and weights broadcast as numpy does.
+    With float32_reduction (TF 1.15, and tf.keras before December 2021)
+    weights and arithmetic are float32 and the result is cast back to the
+    losses' dtype; tf-keras 2.x stays in the losses' dtype.
     """
-    losses_w, weights = _keras_inputs(losses, sample_weight, legacy)
+    losses_w = np.broadcast_to(losses.astype(w.work, copy=False), w.shape)
     if reduction == "none":
-        return _ops.weighted(losses_w, weights).astype(losses.dtype, copy=False)
-    value = _ops.reduce(losses_w, weights, _KERAS_CODES[reduction])
+        return _ops.weighted(losses_w, w.weights).astype(losses.dtype, copy=False)
+    value = _ops.reduce(losses_w, w.weights, _KERAS_CODES[reduction])
     return np.asarray(value).astype(losses.dtype)[()]
 
 
-def keras_reduce_grad(losses_shape: tuple[int, ...], dtype: DTypeLike,
-                      sample_weight: ArrayLike | None, reduction: str, legacy: bool,
-                      upstream: ArrayLike | None) -> np.ndarray:
+def keras_reduce_grad(losses_shape: tuple[int, ...], dtype: DTypeLike, w: KerasWeights,
+                      reduction: str, upstream: ArrayLike | None) -> np.ndarray:
     """d keras_reduce / d losses for per-sample losses of losses_shape and dtype.
 
     upstream · w, divided by the number of losses for sum_over_batch_size.
     Like compute_weighted_loss_v1_grad it needs no loss values.
     """
-    losses_w, weights = _keras_inputs(_stand_in(losses_shape, dtype), sample_weight, legacy)
-    value_shape = losses_w.shape if reduction == "none" else ()
-    upstream = upstream_for(upstream, value_shape, losses_w.dtype)
-    denom = losses_w.size if reduction in ("auto", "sum_over_batch_size") else 1
-    scale = losses_w.dtype.type(0 if denom == 0 else 1 / denom)
-    grad = _ops.weighted(np.ascontiguousarray(np.broadcast_to(upstream, losses_w.shape)),
-                         weights * scale)
+    value_shape = w.shape if reduction == "none" else ()
+    upstream = upstream_for(upstream, value_shape, w.work)
+    size = int(np.prod(w.shape, dtype=np.int64))
+    denom = size if reduction in ("auto", "sum_over_batch_size") else 1
+    scale = w.work.type(0 if denom == 0 else 1 / denom)
+    grad = _ops.weighted(np.ascontiguousarray(np.broadcast_to(upstream, w.shape)),
+                         w.weights * scale)
     return _ops.unbroadcast(grad, losses_shape).astype(dtype, copy=False)

@@ -1,4 +1,4 @@
-"""Array operations over the Go core, shared by every public API.
+"""Array operations over the Go core, shared by every loss.
 
 Callers pass converted, validated arrays of one float dtype; these functions
 arrange memory for Go (broadcast views, float16 widening) and shape results.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cosloss import _core
-from cosloss._arrays import compute_dtype, view3
+from cosloss._core import go
+from cosloss._core.arrays import compute_dtype, view3
 
 
 def _eps_for(dtype: np.dtype, epsilon: float) -> float:
@@ -38,12 +38,15 @@ def _broadcast_input(a: np.ndarray, axis: int, shape: tuple, work: np.dtype) -> 
 
 
 def cosine(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple,
-           epsilon: float = 1e-12) -> np.ndarray:
-    """form(cos(x, y)) along axis of the broadcast shape, axis removed."""
+           rule: int = go.FLOOR_SQUARED, epsilon: float = 1e-12) -> np.ndarray:
+    """form(cos(x, y)) along axis of the broadcast shape, axis removed.
+
+    rule and epsilon say how each norm is kept away from zero (see go).
+    """
     dtype, work = x.dtype, compute_dtype(x.dtype)
     out = np.empty(shape[:axis] + shape[axis + 1:], dtype=work)
     if out.size:
-        _core.cosine(*_pair_views(x, y, axis, shape, work), form, out, _eps_for(dtype, epsilon))
+        go.cosine(*_pair_views(x, y, axis, shape, work), form, out, rule, _eps_for(dtype, epsilon))
     return out.astype(dtype, copy=False)
 
 
@@ -60,7 +63,7 @@ def cosine_distance(labels: np.ndarray, predictions: np.ndarray, axis: int) -> n
     shape = labels.shape
     out = np.empty(shape[:axis] + (1,) + shape[axis + 1:], dtype=np.float32)
     if out.size:
-        _core.cosine_distance(*_pair_views(labels, predictions, axis, shape, labels.dtype), out)
+        go.cosine_distance(*_pair_views(labels, predictions, axis, shape, labels.dtype), out)
     return out
 
 
@@ -104,7 +107,7 @@ def l2_normalize(x: np.ndarray, axes: tuple, epsilon: float) -> np.ndarray:
     out = np.empty(layout.merged_shape, dtype=work)
     if out.size:
         x3, xs = view3(layout.merge(x.astype(work, copy=False)), layout.axis)
-        _core.l2_normalize(x3, xs, out, _eps_for(dtype, epsilon))
+        go.l2_normalize(x3, xs, out, _eps_for(dtype, epsilon))
     return layout.restore(out).astype(dtype, copy=False)
 
 
@@ -118,13 +121,13 @@ def l2_normalize_grad(x: np.ndarray, axes: tuple, epsilon: float, upstream: np.n
     if out.size:
         x3, xs = view3(layout.merge(x.astype(work, copy=False)), layout.axis)
         g = np.ascontiguousarray(layout.merge(np.broadcast_to(upstream, x.shape)), dtype=work)
-        _core.l2_normalize_grad(x3, xs, g, out, dx, _eps_for(dtype, epsilon))
+        go.l2_normalize_grad(x3, xs, g, out, dx, _eps_for(dtype, epsilon))
     return (layout.restore(out).astype(dtype, copy=False),
             layout.restore(dx).astype(dtype, copy=False))
 
 
 def cosine_grad(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple,
-                upstream: np.ndarray, epsilon: float = 1e-12,
+                upstream: np.ndarray, rule: int = go.FLOOR_SQUARED, epsilon: float = 1e-12,
                 out: tuple[np.ndarray, ...] | None = None, reads: tuple[np.ndarray, ...] = (),
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(form(cos), d/dx, d/dy) over the broadcast shape; upstream has the value's shape.
@@ -145,8 +148,8 @@ def cosine_grad(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple
     dx = np.empty(shape, dtype=work) if dx is None else dx
     dy = np.empty(shape, dtype=work) if dy is None else dy
     if value.size:
-        _core.cosine_grad(*_pair_views(x, y, axis, shape, work), form, g, value, dx, dy,
-                          _eps_for(dtype, epsilon))
+        go.cosine_grad(*_pair_views(x, y, axis, shape, work), form, g, value, dx, dy, rule,
+                       _eps_for(dtype, epsilon))
     return (value.astype(dtype, copy=False), unbroadcast(dx, x.shape).astype(dtype, copy=False),
             unbroadcast(dy, y.shape).astype(dtype, copy=False))
 
@@ -172,7 +175,7 @@ def cosine_distance_grad(labels: np.ndarray, predictions: np.ndarray, axis: int,
     dl, dp = np.empty(shape, np.float32), np.empty(shape, np.float32)
     if value.size:
         g = np.ascontiguousarray(np.broadcast_to(upstream, value.shape), dtype=np.float32)
-        _core.cosine_distance_grad(*_pair_views(labels, predictions, axis, shape, labels.dtype),
+        go.cosine_distance_grad(*_pair_views(labels, predictions, axis, shape, labels.dtype),
                                    g, value, dl, dp)
     return value, dl, dp
 
@@ -204,12 +207,12 @@ def weighted(losses: np.ndarray, weights: np.ndarray) -> np.ndarray:
     work = losses.astype(compute_dtype(losses.dtype), copy=False)
     out = np.empty(losses.shape, dtype=work.dtype)
     if out.size:
-        _core.weighted(_flat(work), _weights_for(work, weights), out)
+        go.weighted(_flat(work), _weights_for(work, weights), out)
     return out.astype(losses.dtype, copy=False)
 
 
 def reduce(losses: np.ndarray, weights: np.ndarray, reduction: int) -> np.floating:
     """The scalar reduction of losses · weights, rounded to losses' dtype."""
     work = losses.astype(compute_dtype(losses.dtype), copy=False)
-    value = _core.reduce(_flat(work), _weights_for(work, weights), reduction)
+    value = go.reduce(_flat(work), _weights_for(work, weights), reduction)
     return losses.dtype.type(work.dtype.type(value))

@@ -1,7 +1,9 @@
-"""The Keras cosine loss, shared by cosloss.keras (TF ≥ 2.0) and cosloss.tf115.
+"""Keras's cosine loss: the function and the loss object, for every Keras flavour.
 
-The two versions differ only in the sign of the loss and in how a loss
-object reduces; each public module binds those choices to its own names.
+cosloss.keras (TF ≥ 2.0, tf-keras) and cosloss.tf115 differ only in their
+KerasFlavour (the loss's sign, the reduction's dtype, how sample weights
+broadcast, whether inputs are squeezed); each public module binds its
+flavour to its own names.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import ArrayLike
 
-from cosloss import _core, _ops
-from cosloss._arrays import (axis_index, broadcast_shape, check_out, convert, deliver, describe,
-                             normalize_axis, require_float, require_same_dtype, str_or_none)
-from cosloss._weights import keras_reduce, keras_reduce_grad, squeeze_or_expand_inputs
+from cosloss._core import ops
+from cosloss._core.arrays import axis_index, check_out, convert, deliver, describe, str_or_none
+from cosloss._losses.base import Loss
+from cosloss._losses.cosine import CosineLoss
+from cosloss._losses.flavours import TF2, TF115, KerasFlavour
+from cosloss._losses.reductions import (keras_reduce, keras_reduce_grad, keras_weights,
+                                        squeeze_or_expand_inputs)
 
 
 class Reduction:
@@ -87,46 +92,23 @@ class Reduction:
                              f"(argument 'reduction').")
 
 
-def prepare(y_true: ArrayLike, y_pred: ArrayLike, axis: int,
-            names: tuple[str, str] = ("y_true", "y_pred"), op: str = "cosine_similarity",
-            ) -> tuple[np.ndarray, np.ndarray, int, tuple[int, ...]]:
-    """(y_true, y_pred, axis, broadcast shape) after TensorFlow's checks.
-
-    Errors call the inputs by names and the function by op, as the caller's
-    signature does.
-    """
-    t_name, p_name = names
-    y_true = convert(y_true, t_name)
-    y_pred = convert(y_pred, p_name)
-    require_float(y_true, t_name, op)
-    require_float(y_pred, p_name, op)
-    require_same_dtype(y_true, t_name, y_pred, p_name)
-    shape = broadcast_shape(y_true, t_name, y_pred, p_name)
-    return y_true, y_pred, normalize_axis(axis, len(shape)), shape
+def cosine_for(flavour: KerasFlavour) -> CosineLoss:
+    """The Keras cosine loss function of flavour, as a loss object."""
+    return _COSINES[flavour.name]
 
 
-def cosine(y_true: ArrayLike, y_pred: ArrayLike, axis: int, form: int,
-           names: tuple[str, str] = ("y_true", "y_pred"), op: str = "cosine_similarity",
-           ) -> np.ndarray:
-    """form(cos) of y_true and y_pred along axis, with TensorFlow's checks (see prepare)."""
-    out = _core.cosine_fast(y_true, y_pred, axis, form)
-    if out is not None:
-        return out
-    y_true, y_pred, axis, shape = prepare(y_true, y_pred, axis, names, op)
-    return _ops.cosine(y_true, y_pred, axis, form, shape)
+_COSINES = {f.name: CosineLoss(f.form, f.norm) for f in (TF2, TF115)}
 
 
-class LossBase:
-    """A Keras cosine loss object; subclasses fix the form and the reduction rules.
+class LossBase(Loss):
+    """A Keras cosine loss object; a subclass names its KerasFlavour, nothing else.
 
     The public subclasses are cosloss.keras.losses.CosineSimilarity (-cos)
     and cosloss.tf115.keras.losses.CosineSimilarity (+cos); their class
     docstrings describe the arguments.
     """
 
-    _form: int
-    _legacy_reduction: bool
-    _squeeze_inputs: bool
+    _flavour: KerasFlavour
 
     def __init__(self, axis: int = -1, reduction: str = Reduction.AUTO,
                  name: str = "cosine_similarity") -> None:
@@ -174,15 +156,20 @@ class LossBase:
             >>> loss([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]], sample_weight=[0.8, 0.2])
             np.float32(-0.1)
         """
-        y_true, y_pred = self._squeeze(convert(y_true, "y_true"), convert(y_pred, "y_pred"))
-        losses = cosine(y_true, y_pred, self.axis, self._form)
-        return keras_reduce(losses, sample_weight, self.reduction, legacy=self._legacy_reduction)
+        y_true, y_pred, _ = self._convert(y_true, y_pred)
+        losses = cosine_for(self._flavour).value_of_arrays(y_true, y_pred, self.axis)
+        weights = keras_weights(losses.shape, losses.dtype, sample_weight, self._flavour)
+        return keras_reduce(losses, weights, self.reduction)
 
-    def _squeeze(self, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The converted inputs as the loss function sees them (squeezed in tf-keras)."""
-        if self._squeeze_inputs:
+    def _convert(self, y_true: ArrayLike, y_pred: ArrayLike,
+                 ) -> tuple[np.ndarray, np.ndarray, tuple[tuple[int, ...], ...]]:
+        """The inputs as arrays, as the loss function sees them (squeezed in
+        tf-keras), and their shapes before squeezing."""
+        y_true, y_pred = convert(y_true, "y_true"), convert(y_pred, "y_pred")
+        shapes = (y_true.shape, y_pred.shape)
+        if self._flavour.squeeze_inputs:
             y_pred, y_true = squeeze_or_expand_inputs(y_pred, y_true, strict=False)
-        return y_true, y_pred
+        return y_true, y_pred, shapes
 
     def value_and_grad(self, y_true: ArrayLike, y_pred: ArrayLike,
                        sample_weight: ArrayLike | None = None, upstream: ArrayLike | None = None,
@@ -225,20 +212,20 @@ class LossBase:
             (np.float32(-0.70710677), array([[-0.35355338,  0.35355338]], dtype=float32))
         """
         out = check_out(out, 2)
-        y_true, y_pred = convert(y_true, "y_true"), convert(y_pred, "y_pred")
-        t_shape, p_shape = y_true.shape, y_pred.shape
-        y_true, y_pred, axis, shape = prepare(*self._squeeze(y_true, y_pred), self.axis)
-        # Converted once: the value is reduced with these weights after the
-        # core has written the gradients, possibly into out, so cosine_grad
-        # must know not to write there if out overlaps them.
-        weights = None if sample_weight is None else convert(sample_weight, "sample_weight")
+        # Each input is converted and checked once.
+        y_true, y_pred, (t_shape, p_shape) = self._convert(y_true, y_pred)
+        y_true, y_pred, axis, shape = cosine_for(self._flavour).check(y_true, y_pred, self.axis)
+        # So are the weights: they scale the gradient here and reduce the
+        # value after the core has written the gradients, possibly into out,
+        # so cosine_grad must know not to write there if out overlaps them.
         losses_shape = shape[:axis] + shape[axis + 1:]
-        per_loss = keras_reduce_grad(losses_shape, y_pred.dtype, weights, self.reduction,
-                                     self._legacy_reduction, upstream)
-        losses, d_true, d_pred = _ops.cosine_grad(
-            y_true, y_pred, axis, self._form, shape, per_loss, out=out,
-            reads=() if weights is None else (weights,))
-        value = keras_reduce(losses, weights, self.reduction, legacy=self._legacy_reduction)
+        weights = keras_weights(losses_shape, y_pred.dtype, sample_weight, self._flavour)
+        per_loss = keras_reduce_grad(losses_shape, y_pred.dtype, weights, self.reduction, upstream)
+        norm = self._flavour.norm
+        losses, d_true, d_pred = ops.cosine_grad(
+            y_true, y_pred, axis, self._flavour.form, shape, per_loss, norm.rule, norm.eps,
+            out=out, reads=(weights.weights,))
+        value = keras_reduce(losses, weights, self.reduction)
         # Reshaped only where the inputs were squeezed, so that gradients the
         # core wrote into out are those very arrays (deliver then skips them).
         grads = tuple(g if g.shape == s else g.reshape(s)

@@ -127,6 +127,11 @@ if os.environ.get("COSLOSS_KERNEL"):
 # Forms of the cosine, as cosloss/cosine.go numbers them.
 COS, NEG_COS, ONE_MINUS_COS, SQUARED_ONE_MINUS_COS = 0, 1, 2, 3
 
+# Epsilon rules (how a norm is kept away from zero), as cosloss/cosine.go
+# numbers them: TensorFlow's max(Σx², ε), PyTorch's max(‖x‖, ε) (clamped
+# without gradient) and PyTorch CosineEmbeddingLoss's Σx² + ε.
+FLOOR_SQUARED, FLOOR_NORM, ADD_SQUARED = 0, 1, 2
+
 # Reductions, as cosloss/reduce.go numbers them.
 SUM, MEAN, SUM_OVER_BATCH_SIZE, SUM_BY_NONZERO_WEIGHTS = 1, 2, 3, 4
 
@@ -216,15 +221,28 @@ def set_kernel(name: str) -> None:
     _call(_go.SetKernel, name)
 
 
+# TEMPORARY until the Go core takes a rule argument.
+import inspect as _inspect
+_TAKES_RULE = "rule" in _inspect.signature(_go.Cosine).parameters
+
+
+def _rule(rule):
+    if _TAKES_RULE:
+        return (rule,)
+    if rule != FLOOR_SQUARED:
+        raise NotImplementedError("rule")
+    return ()
+
+
 def _bits(a: np.ndarray) -> int:
     return a.dtype.itemsize * 8
 
 
-def cosine(x3, xs, y3, ys, form, out, eps):
+def cosine(x3, xs, y3, ys, form, out, rule, eps):
     """form(cos) of x3 and y3 (both outer × n × inner views) into out."""
     outer, n, inner = x3.shape
     _call(_go.Cosine, _bits(x3), form, _addr(x3), _extent(x3), _addr(y3), _extent(y3),
-          _addr(out), out.size, outer, n, inner, *xs, *ys, float(eps))
+          _addr(out), out.size, outer, n, inner, *xs, *ys, *_rule(rule), float(eps))
 
 
 def cosine_distance(x3, xs, y3, ys, out):
@@ -255,12 +273,13 @@ def reduce(losses, weights, reduction) -> float:
     return float(result[0])
 
 
-def cosine_grad(x3, xs, y3, ys, form, upstream, value, dx, dy, eps):
+def cosine_grad(x3, xs, y3, ys, form, upstream, value, dx, dy, rule, eps):
     """form(cos) into value and its gradients for upstream into dx, dy."""
     outer, n, inner = x3.shape
     _call(_go.CosineGrad, _bits(x3), form, _addr(x3), _extent(x3), _addr(y3), _extent(y3),
           _addr(upstream), upstream.size, _addr(value), value.size,
-          _addr(dx), dx.size, _addr(dy), dy.size, outer, n, inner, *xs, *ys, float(eps))
+          _addr(dx), dx.size, _addr(dy), dy.size, outer, n, inner, *xs, *ys, *_rule(rule),
+          float(eps))
 
 
 def cosine_distance_grad(x3, xs, y3, ys, upstream, value, dx, dy):
@@ -278,18 +297,15 @@ def l2_normalize_grad(x3, xs, upstream, out, dx, eps):
           _addr(out), out.size, _addr(dx), dx.size, outer, n, inner, *xs, float(eps))
 
 
-# ε of tf.nn.l2_normalize in each dtype the fast path takes (native byte order).
-_FAST_EPSILON = {np.dtype(t): float(t(1e-12)) for t in (np.float32, np.float64)}
-
-
-def cosine_fast(x, y, axis, form):
+def cosine_fast(x, y, axis, form, rule, eps_by_dtype):
     """form(cos) along axis of two C-contiguous arrays, or None for other input.
 
     The fast path of the Keras cosine and the seed forms: it takes two
     writeable, aligned, C-contiguous float32 or float64 ndarrays of one
     shape and dtype, with an int axis in range and nothing empty, and
     returns None for anything else, which the caller then converts,
-    checks and broadcasts the TensorFlow way. The checks are ordered and
+    checks and broadcasts the TensorFlow way. eps_by_dtype maps float32
+    and float64 to ε as that dtype holds it. The checks are ordered and
     written for speed, because at 32 x 128 they cost as much as the
     arithmetic; the layout follows from the shape, and the extension's own
     short form is called without gopy's Python wrapper.
@@ -297,7 +313,7 @@ def cosine_fast(x, y, axis, form):
     if type(x) is not np.ndarray or type(y) is not np.ndarray or type(axis) is not int:
         return None
     dtype = x.dtype
-    eps = _FAST_EPSILON.get(dtype)
+    eps = eps_by_dtype.get(dtype)
     shape = x.shape
     ndim = len(shape)
     if eps is None or y.dtype != dtype or y.shape != shape or not -ndim <= axis < ndim:
@@ -326,7 +342,8 @@ def cosine_fast(x, y, axis, form):
     if _forking:
         _wait_for_fork()
     oa = _address(_buffer(out))
-    status = _cosine_contiguous(itemsize * 8, form, xa, ya, oa, outer, n, inner, eps)
+    status = _cosine_contiguous(itemsize * 8, form, xa, ya, oa, outer, n, inner, *_rule(rule), eps)
     if status:
-        _failed(_cosine_contiguous, (itemsize * 8, form, xa, ya, oa, outer, n, inner, eps), status)
+        _failed(_cosine_contiguous, (itemsize * 8, form, xa, ya, oa, outer, n, inner, *_rule(rule),
+                                     eps), status)
     return out
