@@ -3,7 +3,6 @@ package cosloss
 import (
 	"fmt"
 	"math"
-	"unsafe"
 )
 
 // Form selects what is computed from the cosine c of each slice.
@@ -113,8 +112,6 @@ func cosineSumLimit[T Float]() float64 {
 	return 1e150
 }
 
-func isFloat32[T Float]() bool { return unsafe.Sizeof(T(0)) == 4 }
-
 // nonFinite reports whether slice (o, ·, i) of v holds an inf or a NaN,
 // given its float64 sum of squares s. A NaN sum comes only from a NaN
 // element and an infinite one from an infinite element, except in float64,
@@ -197,19 +194,3 @@ type distanceBody[T Float] struct {
 }
 
 func (b distanceBody[T]) slice(o, i int, s pairSums) { b.out[o*b.inner+i] = 1 - T(s.dot) }
-
-func checkPair[T Float](x, y View[T], nout int) error {
-	if err := x.Check("x"); err != nil {
-		return err
-	}
-	if err := y.Check("y"); err != nil {
-		return err
-	}
-	if x.Layout != y.Layout {
-		return fmt.Errorf("y: layout %+v differs from x's %+v", y.Layout, x.Layout)
-	}
-	if nout != x.Slices() {
-		return fmt.Errorf("out: want %d elements, got %d", x.Slices(), nout)
-	}
-	return nil
-}
