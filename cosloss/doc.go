@@ -15,7 +15,9 @@ package cosloss
 //   - cosine.go: Cosine and CosineDistance, the loss forms, the finishing
 //     of sums into cosines (ε floor, overflow, non-finite inputs);
 //   - grad.go: the gradients of Cosine, L2Normalize and CosineDistance;
-//   - normalize.go: L2Normalize and TensorFlow's ε floor;
+//   - eps.go: how a norm is kept away from zero (the ε floor) and what an
+//     overflowing sum of squares gives;
+//   - normalize.go: L2Normalize;
 //   - reduce.go: TF1's weighted reductions;
 //   - sums.go: the walk that hands each slice's sums to a body, by row
 //     (rowsums.go: along contiguous or strided slices) or by block of

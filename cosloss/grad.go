@@ -95,18 +95,6 @@ func broadcastShare(lenStride, n int) float64 {
 	return 1
 }
 
-// pull is inv²·dot where TensorFlow's max(Σx², ε) passes the gradient to
-// Σx² (0 where the sum overflowed T, as inv is 0 then, unless dot is inf or
-// NaN), and exactly 0 where ε wins: TensorFlow's Maximum gradient selects
-// rather than multiplies, so a NaN dot does not reach a vector below ε.
-// A NaN Σx² fails TensorFlow's Σx² ≥ ε test too.
-func pull[T Float](sumSquares, inv float64, eps T, dot float64) float64 {
-	if !(float64(T(sumSquares)) >= float64(eps)) {
-		return 0
-	}
-	return inv * inv * dot
-}
-
 // L2NormalizeGrad computes what L2Normalize computes into out and, for the
 // upstream gradient g (C-ordered with x's layout), the gradient with respect
 // to x into dx: inv·g − inv³·x·Σ(g·x) where Σx² ≥ ε, inv·g elsewhere.
