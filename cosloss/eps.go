@@ -2,8 +2,75 @@ package cosloss
 
 import "math"
 
-// How a norm is kept away from zero: the ε floor, and what becomes of a sum
-// of squares that overflows T.
+// How a norm is kept away from zero: the ε rules, and what becomes of a
+// sum of squares that overflows T.
+
+// EpsRule says how a norm is kept away from zero. Cosine and CosineGrad
+// take one; L2Normalize and L2NormalizeGrad are TensorFlow's, FloorSquared.
+type EpsRule int
+
+const (
+	// FloorSquared is TensorFlow's l2_normalize: rsqrt(max(Σx², ε)). Its
+	// gradient goes through Maximum, which selects: Σx² gets none where ε
+	// wins.
+	FloorSquared EpsRule = iota
+	// FloorNorm is PyTorch ≥ 2.0's F.cosine_similarity: x / max(‖x‖, ε),
+	// clamped without gradient, so the gradient reaches ‖x‖ as if it were
+	// not clamped (and none reaches a zero norm, which torch masks).
+	FloorNorm
+	// AddSquared is PyTorch's CosineEmbeddingLoss: Σx² + ε (ε = 1e-12
+	// there), differentiated as written.
+	AddSquared
+)
+
+func (r EpsRule) valid() bool { return r >= FloorSquared && r <= AddSquared }
+
+// normsOwnElements reports whether an input broadcast along the axis
+// (LenStride 0: one element, repeated) has its norm taken over that one
+// element, with only the product broadcast: TensorFlow's l2_normalize and
+// CosineEmbeddingLoss's per-input Σx² do that. F.cosine_similarity expands
+// both inputs to a common shape first, so FloorNorm's norm counts all Len
+// copies.
+func (r EpsRule) normsOwnElements() bool { return r != FloorNorm }
+
+// invNormBy is 1 / (rule's floored norm) for a sum of squares s in
+// float64: FloorSquared's is invNorm, FloorNorm's 1 / max(√s, ε) and
+// AddSquared's 1 / √(s + ε). Where s overflows T every rule gives 0, as
+// TensorFlow's sum in T does (see invNorm).
+func invNormBy[T Float](rule EpsRule, s float64, eps T) float64 {
+	switch rule {
+	case FloorNorm:
+		if sumOverflows[T](s) {
+			return 0
+		}
+		return 1 / max(math.Sqrt(s), float64(eps))
+	case AddSquared:
+		if sumOverflows[T](s) {
+			return 0
+		}
+		return 1 / math.Sqrt(s+float64(eps))
+	}
+	return invNorm(s, eps)
+}
+
+// pullBy is the weight p of the norm's term in a cosine's gradient,
+// d c / d x = ix·iy·(y − p·x), for inv = invNormBy(rule, sumSquares, eps):
+// FloorSquared's is pull; FloorNorm's inv·dot / ‖x‖, since torch's clamp
+// passes the gradient to the unclamped norm, and 0 for a zero norm, which
+// torch's norm gradient masks; AddSquared's inv²·dot, with no selection.
+func pullBy[T Float](rule EpsRule, sumSquares, inv float64, eps T, dot float64) float64 {
+	switch rule {
+	case FloorNorm:
+		n := math.Sqrt(sumSquares)
+		if n == 0 {
+			return 0
+		}
+		return inv * dot / n
+	case AddSquared:
+		return inv * inv * dot
+	}
+	return pull(sumSquares, inv, eps, dot)
+}
 
 // DefaultEpsilon is TensorFlow's floor on the squared norm in l2_normalize.
 const DefaultEpsilon = 1e-12
