@@ -16,13 +16,13 @@ func randomSlice[T Float](n int, seed uint64) []T {
 	return v
 }
 
-func benchCosine[T Float](b *testing.B, l Layout) {
+func benchCosine[T Float](b *testing.B, l Layout, rule EpsRule) {
 	x, y := randomSlice[T](l.Size(), 1), randomSlice[T](l.Size(), 2)
 	out := make([]T, l.Slices())
 	var zero T
 	b.SetBytes(int64(2 * l.Size() * int(sizeof(zero))))
 	for b.Loop() {
-		if err := Cosine(Contiguous(x, l), Contiguous(y, l), NegCos, out, T(DefaultEpsilon)); err != nil {
+		if err := Cosine(Contiguous(x, l), Contiguous(y, l), NegCos, out, rule, T(ruleEps(rule))); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -47,8 +47,20 @@ func BenchmarkCosine(b *testing.B) {
 		{"dim=256,cols=10000,axis=0", Layout{1, 256, 10000}},
 		{"rows=32,dim=128,axis=-1", Layout{32, 128, 1}},
 	} {
-		b.Run(fmt.Sprintf("float32/%s", c.name), func(b *testing.B) { benchCosine[float32](b, c.l) })
-		b.Run(fmt.Sprintf("float64/%s", c.name), func(b *testing.B) { benchCosine[float64](b, c.l) })
+		b.Run(fmt.Sprintf("float32/%s", c.name), func(b *testing.B) { benchCosine[float32](b, c.l, FloorSquared) })
+		b.Run(fmt.Sprintf("float64/%s", c.name), func(b *testing.B) { benchCosine[float64](b, c.l, FloorSquared) })
+	}
+}
+
+// BenchmarkCosineRules runs BenchmarkCosine's float32 rows under each ε
+// rule: FloorNorm and AddSquared finish their blocks a slice at a time.
+func BenchmarkCosineRules(b *testing.B) {
+	for _, rule := range epsRules {
+		for _, l := range []Layout{{10000, 256, 1}, {32, 128, 1}} {
+			b.Run(fmt.Sprintf("%s/rows=%d,dim=%d", ruleName(rule), l.Outer, l.Len), func(b *testing.B) {
+				benchCosine[float32](b, l, rule)
+			})
+		}
 	}
 }
 
@@ -112,7 +124,7 @@ func BenchmarkCosineGrad(b *testing.B) {
 	dx, dy := make([]float32, l.Size()), make([]float32, l.Size())
 	b.SetBytes(int64(16 * l.Size()))
 	for b.Loop() {
-		if err := CosineGrad(Contiguous(x, l), Contiguous(y, l), NegCos, upstream, value, dx, dy, float32(DefaultEpsilon)); err != nil {
+		if err := CosineGrad(Contiguous(x, l), Contiguous(y, l), NegCos, upstream, value, dx, dy, FloorSquared, float32(DefaultEpsilon)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -43,7 +43,7 @@ func TestCosineTable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			l := Layout{Outer: 1, Len: len(tc.x), Inner: 1}
 			out := make([]float32, 1)
-			if err := Cosine(Contiguous(tc.x, l), Contiguous(tc.y, l), tc.form, out, eps); err != nil {
+			if err := Cosine(Contiguous(tc.x, l), Contiguous(tc.y, l), tc.form, out, FloorSquared, eps); err != nil {
 				t.Fatal(err)
 			}
 			if got := float64(out[0]); math.Abs(got-tc.want) > 1e-7 {
@@ -67,7 +67,7 @@ func TestCosineAlongEveryAxis(t *testing.T) {
 	for axis := range shape {
 		l := Layout{Outer: prod(shape[:axis]), Len: shape[axis], Inner: prod(shape[axis+1:])}
 		out := make([]float64, l.Slices())
-		if err := Cosine(Contiguous(x, l), Contiguous(y, l), Cos, out, DefaultEpsilon); err != nil {
+		if err := Cosine(Contiguous(x, l), Contiguous(y, l), Cos, out, FloorSquared, DefaultEpsilon); err != nil {
 			t.Fatal(err)
 		}
 		for o := 0; o < l.Outer; o++ {
@@ -92,7 +92,7 @@ func TestCosineBroadcastAndStrides(t *testing.T) {
 	xv := View[float64]{Data: x, Layout: Layout{4, 3, 1}, OuterStride: 6, LenStride: 2}
 	yv := View[float64]{Data: y, Layout: Layout{4, 3, 1}, LenStride: 1}
 	out := make([]float64, 4)
-	if err := Cosine(xv, yv, Cos, out, DefaultEpsilon); err != nil {
+	if err := Cosine(xv, yv, Cos, out, FloorSquared, DefaultEpsilon); err != nil {
 		t.Fatal(err)
 	}
 	for o := range 4 {
@@ -105,7 +105,7 @@ func TestCosineBroadcastAndStrides(t *testing.T) {
 	// TensorFlow normalizes [2] to [1] before broadcasting the product, so
 	// the result is Σ x̂, not the cosine of x and [2, 2, 2].
 	yv = View[float64]{Data: []float64{2}, Layout: Layout{4, 3, 1}}
-	if err := Cosine(xv, yv, Cos, out, DefaultEpsilon); err != nil {
+	if err := Cosine(xv, yv, Cos, out, FloorSquared, DefaultEpsilon); err != nil {
 		t.Fatal(err)
 	}
 	for o := range 4 {
@@ -131,7 +131,7 @@ func TestLongFloat32RowAccuracy(t *testing.T) {
 	}
 	l := Layout{1, n, 1}
 	out := make([]float32, 1)
-	if err := Cosine(Contiguous(x, l), Contiguous(y, l), Cos, out, float32(DefaultEpsilon)); err != nil {
+	if err := Cosine(Contiguous(x, l), Contiguous(y, l), Cos, out, FloorSquared, float32(DefaultEpsilon)); err != nil {
 		t.Fatal(err)
 	}
 	want := refCosine(x64, y64, DefaultEpsilon)
@@ -156,21 +156,21 @@ func TestCheckRejectsBadViews(t *testing.T) {
 	short := Contiguous(make([]float32, 5), l)
 	good := Contiguous(make([]float32, 6), l)
 	out := make([]float32, 2)
-	if err := Cosine(short, good, Cos, out, 0); err == nil {
+	if err := Cosine(short, good, Cos, out, FloorSquared, 0); err == nil {
 		t.Error("short x accepted")
 	}
-	if err := Cosine(good, good, Cos, out[:1], 0); err == nil {
+	if err := Cosine(good, good, Cos, out[:1], FloorSquared, 0); err == nil {
 		t.Error("short out accepted")
 	}
-	if err := Cosine(good, Contiguous(make([]float32, 6), Layout{3, 2, 1}), Cos, out, 0); err == nil {
+	if err := Cosine(good, Contiguous(make([]float32, 6), Layout{3, 2, 1}), Cos, out, FloorSquared, 0); err == nil {
 		t.Error("mismatched layouts accepted")
 	}
 	neg := good
 	neg.LenStride = -1
-	if err := Cosine(neg, good, Cos, out, 0); err == nil {
+	if err := Cosine(neg, good, Cos, out, FloorSquared, 0); err == nil {
 		t.Error("negative stride accepted")
 	}
-	if err := Cosine(good, good, Form(9), out, 0); err == nil {
+	if err := Cosine(good, good, Form(9), out, FloorSquared, 0); err == nil {
 		t.Error("unknown form accepted")
 	}
 }
@@ -197,7 +197,7 @@ func TestEmptyAxisGivesZeroSums(t *testing.T) {
 	v := View[float32]{Layout: Layout{3, 0, 2}, OuterStride: 7, LenStride: 2, InnerStride: 1}
 	out := make([]float32, 6)
 	for form := Cos; form <= SquaredOneMinusCos; form++ {
-		if err := Cosine(v, v, form, out, 0); err != nil {
+		if err := Cosine(v, v, form, out, FloorSquared, 0); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range out {
@@ -239,7 +239,7 @@ func TestNonFiniteInputsGiveNaN(t *testing.T) {
 	}
 	l := Layout{Outer: len(rows), Len: 2, Inner: 1}
 	out64 := make([]float64, len(rows))
-	if err := Cosine(Contiguous(x64, l), Contiguous(y64, l), Cos, out64, DefaultEpsilon); err != nil {
+	if err := Cosine(Contiguous(x64, l), Contiguous(y64, l), Cos, out64, FloorSquared, DefaultEpsilon); err != nil {
 		t.Fatal(err)
 	}
 	x32, y32 := make([]float32, len(x64)), make([]float32, len(y64))
@@ -247,7 +247,7 @@ func TestNonFiniteInputsGiveNaN(t *testing.T) {
 		x32[i], y32[i] = float32(x64[i]), float32(y64[i])
 	}
 	out32 := make([]float32, len(rows))
-	if err := Cosine(Contiguous(x32, l), Contiguous(y32, l), Cos, out32, float32(DefaultEpsilon)); err != nil {
+	if err := Cosine(Contiguous(x32, l), Contiguous(y32, l), Cos, out32, FloorSquared, float32(DefaultEpsilon)); err != nil {
 		t.Fatal(err)
 	}
 	// The same rows as columns: the across-rows path, strided reads.
@@ -259,13 +259,13 @@ func TestNonFiniteInputsGiveNaN(t *testing.T) {
 		}
 	}
 	outT := make([]float64, len(rows))
-	if err := Cosine(Contiguous(xt, lt), Contiguous(yt, lt), Cos, outT, DefaultEpsilon); err != nil {
+	if err := Cosine(Contiguous(xt, lt), Contiguous(yt, lt), Cos, outT, FloorSquared, DefaultEpsilon); err != nil {
 		t.Fatal(err)
 	}
 	grads := make([]float64, len(x64))
 	value := make([]float64, len(rows))
 	ones := slices.Repeat([]float64{1}, len(rows))
-	if err := CosineGrad(Contiguous(x64, l), Contiguous(y64, l), Cos, ones, value, grads, nil, DefaultEpsilon); err != nil {
+	if err := CosineGrad(Contiguous(x64, l), Contiguous(y64, l), Cos, ones, value, grads, nil, FloorSquared, DefaultEpsilon); err != nil {
 		t.Fatal(err)
 	}
 	for r, row := range rows {
@@ -283,7 +283,7 @@ func TestNonFiniteInputsGiveNaN(t *testing.T) {
 	// x = [inf] broadcast along the axis (LenStride 0).
 	b := View[float64]{Data: []float64{inf}, Layout: Layout{1, 3, 1}}
 	out := make([]float64, 1)
-	if err := Cosine(b, Contiguous([]float64{1, 2, 3}, b.Layout), Cos, out, DefaultEpsilon); err != nil {
+	if err := Cosine(b, Contiguous([]float64{1, 2, 3}, b.Layout), Cos, out, FloorSquared, DefaultEpsilon); err != nil {
 		t.Fatal(err)
 	}
 	check("broadcast inf", out[0], nan)
@@ -298,7 +298,7 @@ func TestGradientNaNsFollowTensorFlow(t *testing.T) {
 	l := Layout{1, 2, 1}
 	value, dx, dy := make([]float64, 1), make([]float64, 2), make([]float64, 2)
 	if err := CosineGrad(Contiguous([]float64{inf, 1}, l), Contiguous([]float64{0, 0}, l), NegCos,
-		[]float64{1}, value, dx, dy, DefaultEpsilon); err != nil {
+		[]float64{1}, value, dx, dy, FloorSquared, DefaultEpsilon); err != nil {
 		t.Fatal(err)
 	}
 	if !math.IsNaN(value[0]) || !math.IsNaN(dx[0]) || !math.IsNaN(dx[1]) || !math.IsNaN(dy[0]) || dy[1] != 0 {

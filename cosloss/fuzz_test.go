@@ -20,12 +20,13 @@ func floatsFrom(b []byte) []float32 {
 	return v
 }
 
-// FuzzCosine checks the kernel against the float64 formula on arbitrary
-// rows, lengths and layouts, and that it never panics.
+// FuzzCosine checks the kernel against the float64 formula of each ε rule
+// on arbitrary rows, lengths and layouts, and that it never panics.
 func FuzzCosine(f *testing.F) {
-	f.Add([]byte{0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64}, uint8(2), uint8(0))
-	f.Add(make([]byte, 64), uint8(4), uint8(3))
-	f.Fuzz(func(t *testing.T, raw []byte, lenSeed, formSeed uint8) {
+	f.Add([]byte{0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64}, uint8(2), uint8(0), uint8(0))
+	f.Add(make([]byte, 64), uint8(4), uint8(3), uint8(1))
+	f.Add([]byte{0, 0, 128, 48, 0, 0, 0, 0, 0, 0, 64, 64, 0, 0, 128, 64}, uint8(2), uint8(2), uint8(2))
+	f.Fuzz(func(t *testing.T, raw []byte, lenSeed, formSeed, ruleSeed uint8) {
 		data := floatsFrom(raw)
 		if len(data) < 2 {
 			return
@@ -38,18 +39,20 @@ func FuzzCosine(f *testing.F) {
 			return
 		}
 		form := Form(int(formSeed) % 4)
+		rule := epsRules[int(ruleSeed)%len(epsRules)]
+		eps := float32(ruleEps(rule))
 		out := make([]float32, l.Slices())
-		if err := Cosine(Contiguous(x, l), Contiguous(y, l), form, out, float32(DefaultEpsilon)); err != nil {
+		if err := Cosine(Contiguous(x, l), Contiguous(y, l), form, out, rule, eps); err != nil {
 			t.Fatal(err)
 		}
 		for o := 0; o < l.Outer; o++ {
 			xs, ys := widen(x[o*n:(o+1)*n]), widen(y[o*n:(o+1)*n])
-			want := form.apply(refCosine(xs, ys, float64(float32(DefaultEpsilon))))
+			want := refRule(refSlice{x: xs, y: ys}, rule, float64(eps), form, 1).value
 			if overflows(xs) || overflows(ys) {
 				continue // TensorFlow's float32 overflow rule, tested elsewhere
 			}
 			if got := float64(out[o]); math.Abs(got-want) > 1e-5*(1+math.Abs(want)) {
-				t.Fatalf("row %d form %d: got %v want %v", o, form, got, want)
+				t.Fatalf("row %d form %d rule %d: got %v want %v", o, form, rule, got, want)
 			}
 		}
 	})

@@ -6,6 +6,8 @@ import "fmt"
 // Maximum sends the gradient to its first argument on ties, so a slice with
 // Σx² ≥ ε gets the full l2_normalize gradient and one with Σx² < ε only the
 // linear part, g/sqrt(ε) = g·1e6 for zero vectors: finite, never NaN.
+// CosineGrad's other ε rules follow PyTorch's autograd instead (EpsRule,
+// pullBy).
 
 // derivative is d form(c) / dc.
 func (f Form) derivative(c float64) float64 {
@@ -20,20 +22,18 @@ func (f Form) derivative(c float64) float64 {
 
 // CosineGrad computes what Cosine computes into value and, for the upstream
 // gradient of each slice's value, the gradients with respect to x and y
-// into dx and dy (C-ordered with x's layout). dx or dy may be nil to skip
-// it. Each slice is read once for its sums and once more, from cache for
+// into dx and dy (C-ordered with x's layout), as rule's library
+// differentiates them (see EpsRule). dx or dy may be nil to skip it. Each
+// slice is read once for its sums and once more, from cache for
 // rows up to blockLen long, to write its gradients.
-func CosineGrad[T Float](x, y View[T], form Form, upstream, value, dx, dy []T, eps T) error {
-	if err := checkPair(x, y, len(value)); err != nil {
+func CosineGrad[T Float](x, y View[T], form Form, upstream, value, dx, dy []T, rule EpsRule, eps T) error {
+	if err := checkArgs(x, y, len(value), form, rule); err != nil {
 		return err
-	}
-	if !form.valid() {
-		return fmt.Errorf("form: unknown form %d", form)
 	}
 	if err := checkGrads(x.Layout, len(upstream), dx, dy); err != nil {
 		return err
 	}
-	forEachSlice(x, y, cosineGradBody[T]{x, y, form, upstream, value, dx, dy, eps})
+	forEachSlice(x, y, cosineGradBody[T]{x, y, form, upstream, value, dx, dy, rule, eps})
 	return nil
 }
 
@@ -42,24 +42,26 @@ type cosineGradBody[T Float] struct {
 	x, y                    View[T]
 	form                    Form
 	upstream, value, dx, dy []T
+	rule                    EpsRule
 	eps                     T
 }
 
 func (b cosineGradBody[T]) slice(o, i int, s pairSums) {
-	x, y, eps := b.x, b.y, b.eps
-	c := finishCosine(x, y, o, i, &s, eps)
+	x, y, rule, eps := b.x, b.y, b.rule, b.eps
+	c := finishCosine(x, y, o, i, &s, rule, eps)
 	j := o*x.Inner + i
 	b.value[j] = T(b.form.apply(float64(T(c))))
 	if x.Len == 0 {
 		return // no elements, so no gradients to write
 	}
 	g := float64(b.upstream[j]) * b.form.derivative(c)
-	ix, iy := invNorm(s.xx, eps), invNorm(s.yy, eps)
-	// d c / d x = ix·iy·(y − [Σx² ≥ ε]·ix²·dot·x), and symmetrically for y.
+	ix, iy := invNormBy(rule, s.xx, eps), invNormBy(rule, s.yy, eps)
+	// d c / d x = ix·iy·(y − p·x), and symmetrically for y, where p is
+	// [Σx² ≥ ε]·ix²·dot under FloorSquared (see pullBy for the others).
 	// Inf and NaN inputs give the NaNs TensorFlow's autodiff gives.
 	scale := g * ix * iy
-	xPull := pull(s.xx, ix, eps, s.dot)
-	yPull := pull(s.yy, iy, eps, s.dot)
+	xPull := pullBy(rule, s.xx, ix, eps, s.dot)
+	yPull := pullBy(rule, s.yy, iy, eps, s.dot)
 	xb, yb := x.base(o, i), y.base(o, i)
 	out := o*x.Len*x.Inner + i
 	if x.Inner == 1 && x.unitRows() && y.unitRows() {
@@ -76,10 +78,10 @@ func (b cosineGradBody[T]) slice(o, i int, s pairSums) {
 	for k := 0; k < x.Len; k++ {
 		xk, yk := float64(x.Data[xb+k*x.LenStride]), float64(y.Data[yb+k*y.LenStride])
 		if b.dx != nil {
-			b.dx[out+k*x.Inner] = T(scale * (yk - xPull*xk*broadcastShare(x.LenStride, x.Len)))
+			b.dx[out+k*x.Inner] = T(scale * (yk - xPull*xk*broadcastShare(rule, x.LenStride, x.Len)))
 		}
 		if b.dy != nil {
-			b.dy[out+k*x.Inner] = T(scale * (xk - yPull*yk*broadcastShare(y.LenStride, y.Len)))
+			b.dy[out+k*x.Inner] = T(scale * (xk - yPull*yk*broadcastShare(rule, y.LenStride, y.Len)))
 		}
 	}
 }
@@ -87,24 +89,13 @@ func (b cosineGradBody[T]) slice(o, i int, s pairSums) {
 // broadcastShare splits the norm term of an input broadcast along the axis
 // (LenStride 0, see finishCosine) over the Len copies of its one element, so
 // that summing the copies' gradients, as the caller does to undo the
-// broadcast, counts that term once.
-func broadcastShare(lenStride, n int) float64 {
-	if lenStride == 0 && n > 1 {
+// broadcast, counts that term once. Under FloorNorm the norm is over the
+// copies (EpsRule.normsOwnElements), and each copy's term is its own.
+func broadcastShare(rule EpsRule, lenStride, n int) float64 {
+	if lenStride == 0 && n > 1 && rule.normsOwnElements() {
 		return 1 / float64(n)
 	}
 	return 1
-}
-
-// pull is inv²·dot where TensorFlow's max(Σx², ε) passes the gradient to
-// Σx² (0 where the sum overflowed T, as inv is 0 then, unless dot is inf or
-// NaN), and exactly 0 where ε wins: TensorFlow's Maximum gradient selects
-// rather than multiplies, so a NaN dot does not reach a vector below ε.
-// A NaN Σx² fails TensorFlow's Σx² ≥ ε test too.
-func pull[T Float](sumSquares, inv float64, eps T, dot float64) float64 {
-	if !(float64(T(sumSquares)) >= float64(eps)) {
-		return 0
-	}
-	return inv * inv * dot
 }
 
 // L2NormalizeGrad computes what L2Normalize computes into out and, for the

@@ -36,12 +36,12 @@ func TestCosineGradMatchesFiniteDifferences(t *testing.T) {
 	for form := Cos; form <= SquaredOneMinusCos; form++ {
 		value := make([]float64, l.Slices())
 		dx, dy := make([]float64, l.Size()), make([]float64, l.Size())
-		if err := CosineGrad(Contiguous(x, l), Contiguous(y, l), form, upstream, value, dx, dy, DefaultEpsilon); err != nil {
+		if err := CosineGrad(Contiguous(x, l), Contiguous(y, l), form, upstream, value, dx, dy, FloorSquared, DefaultEpsilon); err != nil {
 			t.Fatal(err)
 		}
 		weighted := func() float64 {
 			out := make([]float64, l.Slices())
-			if err := Cosine(Contiguous(x, l), Contiguous(y, l), form, out, DefaultEpsilon); err != nil {
+			if err := Cosine(Contiguous(x, l), Contiguous(y, l), form, out, FloorSquared, DefaultEpsilon); err != nil {
 				t.Fatal(err)
 			}
 			var s float64
@@ -64,12 +64,12 @@ func TestCosineGradBroadcastAlongAxis(t *testing.T) {
 	xv := View[float64]{Data: x, Layout: l}
 	value, dx := make([]float64, 1), make([]float64, 4)
 	for _, form := range []Form{Cos, SquaredOneMinusCos} {
-		if err := CosineGrad(xv, Contiguous(y, l), form, []float64{1}, value, dx, nil, DefaultEpsilon); err != nil {
+		if err := CosineGrad(xv, Contiguous(y, l), form, []float64{1}, value, dx, nil, FloorSquared, DefaultEpsilon); err != nil {
 			t.Fatal(err)
 		}
 		f := func() float64 {
 			out := make([]float64, 1)
-			if err := Cosine(xv, Contiguous(y, l), form, out, DefaultEpsilon); err != nil {
+			if err := Cosine(xv, Contiguous(y, l), form, out, FloorSquared, DefaultEpsilon); err != nil {
 				t.Fatal(err)
 			}
 			return out[0]
@@ -78,7 +78,7 @@ func TestCosineGradBroadcastAlongAxis(t *testing.T) {
 	}
 	// Below the ε floor x is scaled, not normalized: c = x·1e6·Σŷ, linear in x.
 	tiny := View[float64]{Data: []float64{3e-7}, Layout: l}
-	if err := CosineGrad(tiny, Contiguous(y, l), Cos, []float64{1}, value, dx, nil, DefaultEpsilon); err != nil {
+	if err := CosineGrad(tiny, Contiguous(y, l), Cos, []float64{1}, value, dx, nil, FloorSquared, DefaultEpsilon); err != nil {
 		t.Fatal(err)
 	}
 	sumUnitY := (0.5 - 1 + 2 + 0.25) / math.Sqrt(0.25+1+4+0.0625)
@@ -103,7 +103,7 @@ func TestCosineGradSpecVectors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			l := Layout{1, 2, 1}
 			value, dy := make([]float64, 1), make([]float64, 2)
-			err := CosineGrad(Contiguous(tc.yTrue, l), Contiguous(tc.yPred, l), Cos, []float64{1}, value, nil, dy, DefaultEpsilon)
+			err := CosineGrad(Contiguous(tc.yTrue, l), Contiguous(tc.yPred, l), Cos, []float64{1}, value, nil, dy, FloorSquared, DefaultEpsilon)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +178,7 @@ func TestCosineGradEmptyAxis(t *testing.T) {
 	// Shape (2, 0): Data is empty and nothing is written but the values.
 	v := View[float64]{Layout: Layout{2, 0, 1}, OuterStride: 3, LenStride: 1}
 	value := make([]float64, 2)
-	if err := CosineGrad(v, v, OneMinusCos, []float64{1, 1}, value, []float64{}, []float64{}, DefaultEpsilon); err != nil {
+	if err := CosineGrad(v, v, OneMinusCos, []float64{1, 1}, value, []float64{}, []float64{}, FloorSquared, DefaultEpsilon); err != nil {
 		t.Fatal(err)
 	}
 	if value[0] != 1 || value[1] != 1 {

@@ -2,14 +2,14 @@ package cosloss
 
 import (
 	"fmt"
-	"math"
 	"slices"
 )
 
 // A kernel set implements the inner loops over contiguous runs, where
-// nearly all time goes. The portable set (gonum's assembly dot products)
-// is always there; builds with GOEXPERIMENT=simd on amd64 add an AVX2 set,
-// chosen at start-up when the CPU has AVX2 and FMA.
+// nearly all time goes. The portable set (kernel_portable.go: gonum's
+// assembly dot products) is always there; builds with GOEXPERIMENT=simd on
+// amd64 add an AVX2 set (kernel_avx2.go), chosen at start-up when the CPU
+// has AVX2 and FMA.
 type kernelSet struct {
 	name   string
 	sums32 func(x, y []float32) pairSums
@@ -27,10 +27,8 @@ type kernelSet struct {
 }
 
 var (
-	kernelSets = []kernelSet{{"portable", gonumSums[float32], gonumSums[float64],
-		combPortable[float32], combPortable[float64], colsPortable[float32], colsPortable[float64],
-		cosinesPortable}}
-	active = kernelSets[0]
+	kernelSets = []kernelSet{portableKernels}
+	active     = kernelSets[0]
 )
 
 // registerKernel adds a kernel set and makes it the active one.
@@ -86,25 +84,6 @@ func comb[T Float](dst, a, b []T, s, p float64) {
 	}
 }
 
-// gonumSums runs gonum's float64-accumulating dot products block by block,
-// so the second and third passes over a block hit L1 cache.
-func gonumSums[T float32 | float64](x, y []T) pairSums {
-	var s pairSums
-	for k := 0; k < len(x); k += blockLen {
-		m := min(blockLen, len(x)-k)
-		s.add(blockSums(x[k:k+m], y[k:k+m], 1, 1, m))
-	}
-	return s
-}
-
-func combPortable[T Float](dst, a, b []T, s, p T) {
-	b = b[:len(a)]
-	dst = dst[:len(a)]
-	for k, v := range a {
-		dst[k] = s*v - p*b[k]
-	}
-}
-
 // columnSums adds x·y, x², y² down n rows into the sums of len(dot)
 // neighbouring columns.
 func columnSums[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride int) {
@@ -118,26 +97,5 @@ func columnSums[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride in
 		active.cols64(dot, xx, yy, xv, any(y).([]float64), n, xStride, yStride)
 	default:
 		colsPortable(dot, xx, yy, x, y, n, xStride, yStride)
-	}
-}
-
-// colsPortable adds one row of the columns at a time, reading memory in order.
-func colsPortable[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride int) {
-	m := len(dot)
-	for k := 0; k < n; k++ {
-		xr, yr := x[k*xStride:k*xStride+m], y[k*yStride:k*yStride+m]
-		for j, v := range xr {
-			a, b := float64(v), float64(yr[j])
-			dot[j] += a * b
-			xx[j] += a * a
-			yy[j] += b * b
-		}
-	}
-}
-
-func cosinesPortable(dot, xx, yy []float64, eps float64) {
-	xx, yy = xx[:len(dot)], yy[:len(dot)]
-	for j, d := range dot {
-		dot[j] = d / math.Sqrt(max(xx[j], eps)*max(yy[j], eps))
 	}
 }

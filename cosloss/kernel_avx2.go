@@ -17,7 +17,16 @@ import (
 
 func init() {
 	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
-		registerKernel(kernelSet{"avx2", avx2Sums32, avx2Sums64, avx2Comb32, avx2Comb64, avx2Cols32, avx2Cols64, avx2Cosines})
+		registerKernel(kernelSet{
+			name:    "avx2",
+			sums32:  avx2Sums32,
+			sums64:  avx2Sums64,
+			comb32:  avx2Comb32,
+			comb64:  avx2Comb64,
+			cols32:  avx2Cols32,
+			cols64:  avx2Cols64,
+			cosines: avx2Cosines,
+		})
 	}
 }
 

@@ -67,7 +67,7 @@ func TestCosineAlongFirstAxisWide(t *testing.T) {
 		l := Layout{Outer: 2, Len: 37, Inner: inner}
 		x, y := randomSlice[float32](l.Size(), 31), randomSlice[float32](l.Size(), 32)
 		out := make([]float32, l.Slices())
-		if err := Cosine(Contiguous(x, l), Contiguous(y, l), Cos, out, float32(DefaultEpsilon)); err != nil {
+		if err := Cosine(Contiguous(x, l), Contiguous(y, l), Cos, out, FloorSquared, float32(DefaultEpsilon)); err != nil {
 			t.Fatal(err)
 		}
 		x64, y64 := widen(x), widen(y)

@@ -1,29 +1,6 @@
 package cosloss
 
-import (
-	"fmt"
-	"math"
-)
-
-// DefaultEpsilon is TensorFlow's floor on the squared norm in l2_normalize.
-const DefaultEpsilon = 1e-12
-
-// invNorm is TensorFlow's rsqrt(max(s, eps)) for a sum of squares s
-// accumulated in float64. TensorFlow sums in T, so where that sum overflows
-// T it is inf and the inverse norm 0; otherwise the float64 value is kept,
-// so that results are rounded once, at the end.
-func invNorm[T Float](s float64, eps T) float64 {
-	if sumOverflows[T](s) {
-		return 0
-	}
-	return 1 / math.Sqrt(max(s, float64(eps)))
-}
-
-// sumOverflows reports whether a sum of squares is +inf once rounded to T, as
-// TensorFlow's sum in T would be.
-func sumOverflows[T Float](s float64) bool {
-	return math.IsInf(float64(T(s)), 1)
-}
+import "fmt"
 
 // L2Normalize writes x · rsqrt(max(Σx², eps)) into out, the sum running along
 // the Len axis of x, each element rounded once. out is C-ordered with x's layout. eps is given in T, so

@@ -3,12 +3,16 @@ package cosloss
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // Float is the set of element types the kernels accept.
 type Float interface {
 	~float32 | ~float64
 }
+
+// isFloat32 reports whether T is float32 or a type defined on it.
+func isFloat32[T Float]() bool { return unsafe.Sizeof(T(0)) == 4 }
 
 // Layout is the shape of an array seen as Outer × Len × Inner, where Len is
 // the axis being reduced. A C-contiguous array of shape (d0, …, dk) reduced
@@ -109,3 +113,21 @@ func (v View[T]) base(o, i int) int { return o*v.OuterStride + i*v.InnerStride }
 
 // unitRows reports whether each slice is a contiguous run of Len elements.
 func (v View[T]) unitRows() bool { return v.LenStride == 1 || v.Len <= 1 }
+
+// checkPair checks the two inputs of a pairwise call and the length of its
+// output, one element per slice.
+func checkPair[T Float](x, y View[T], nout int) error {
+	if err := x.Check("x"); err != nil {
+		return err
+	}
+	if err := y.Check("y"); err != nil {
+		return err
+	}
+	if x.Layout != y.Layout {
+		return fmt.Errorf("y: layout %+v differs from x's %+v", y.Layout, x.Layout)
+	}
+	if nout != x.Slices() {
+		return fmt.Errorf("out: want %d elements, got %d", x.Slices(), nout)
+	}
+	return nil
+}

@@ -30,11 +30,17 @@ const (
 )
 
 // Cosine writes form(cos) of x and y along the Len axis into out, for every
-// (outer, inner) slice. form is 0 cos, 1 −cos, 2 1−cos, 3 (1−cos)². Strides
-// are in elements; each buffer comes with its length in elements.
+// (outer, inner) slice. form is 0 cos, 1 −cos, 2 1−cos, 3 (1−cos)². rule is
+// how eps keeps each norm away from zero: 0 FloorSquared (TensorFlow,
+// max(Σx², eps)), 1 FloorNorm (PyTorch's cosine_similarity, max(‖x‖, eps)),
+// 2 AddSquared (PyTorch's CosineEmbeddingLoss, Σx² + eps); any other is an
+// error. An input broadcast along the axis (len stride 0) has its norm
+// over its one element under 0 and 2, over the n copies under 1 (torch
+// expands it first). Strides are in elements; each buffer comes with its
+// length in elements.
 func Cosine(dtype, form int, x uintptr, xLen int, y uintptr, yLen int, out uintptr, outLen int,
 	outer, n, inner, xOuterStride, xLenStride, xInnerStride,
-	yOuterStride, yLenStride, yInnerStride int, eps float64) (status int) {
+	yOuterStride, yLenStride, yInnerStride, rule int, eps float64) (status int) {
 	if !enter() {
 		return Busy
 	}
@@ -44,22 +50,22 @@ func Cosine(dtype, form int, x uintptr, xLen int, y uintptr, yLen int, out uintp
 	switch dtype {
 	case Float32:
 		return report(cosloss.Cosine(view[float32](x, xLen, l, xs), view[float32](y, yLen, l, ys),
-			cosloss.Form(form), floats[float32](out, outLen), float32(eps)))
+			cosloss.Form(form), floats[float32](out, outLen), cosloss.EpsRule(rule), float32(eps)))
 	case Float64:
 		return report(cosloss.Cosine(view[float64](x, xLen, l, xs), view[float64](y, yLen, l, ys),
-			cosloss.Form(form), floats[float64](out, outLen), eps))
+			cosloss.Form(form), floats[float64](out, outLen), cosloss.EpsRule(rule), eps))
 	}
 	return report(badDtype(dtype))
 }
 
 // CosineContiguous is Cosine for two C-ordered arrays of one layout, whose
-// strides and lengths follow from it (out holds outer·inner elements). It
-// exists for small calls: gopy parses each argument, about 40 ns apiece,
-// and this form has eleven fewer.
-func CosineContiguous(dtype, form int, x, y, out uintptr, outer, n, inner int, eps float64) int {
+// strides and lengths follow from it (out holds outer·inner elements); form
+// and rule are Cosine's. It exists for small calls: gopy parses each
+// argument, about 40 ns apiece, and this form has eleven fewer.
+func CosineContiguous(dtype, form int, x, y, out uintptr, outer, n, inner, rule int, eps float64) int {
 	size := outer * n * inner
 	return Cosine(dtype, form, x, size, y, size, out, outer*inner, outer, n, inner,
-		n*inner, inner, 1, n*inner, inner, 1, eps)
+		n*inner, inner, 1, n*inner, inner, 1, rule, eps)
 }
 
 // CosineDistance writes 1 − Σx·y along the Len axis into out (no
@@ -147,11 +153,13 @@ func Reduce(dtype int, losses, weights uintptr, n, nweights, reduction int, resu
 
 // CosineGrad is Cosine plus the gradients: upstream holds one value per
 // slice, dx and dy (0 to skip) receive C-ordered gradients of x's shape.
+// form and rule are Cosine's (rule: 0 FloorSquared, 1 FloorNorm,
+// 2 AddSquared), and the gradients are those of rule's library.
 func CosineGrad(dtype, form int, x uintptr, xLen int, y uintptr, yLen int,
 	upstream uintptr, upstreamLen int, value uintptr, valueLen int,
 	dx uintptr, dxLen int, dy uintptr, dyLen int, outer, n, inner,
 	xOuterStride, xLenStride, xInnerStride,
-	yOuterStride, yLenStride, yInnerStride int, eps float64) (status int) {
+	yOuterStride, yLenStride, yInnerStride, rule int, eps float64) (status int) {
 	if !enter() {
 		return Busy
 	}
@@ -162,11 +170,11 @@ func CosineGrad(dtype, form int, x uintptr, xLen int, y uintptr, yLen int,
 	case Float32:
 		return report(cosloss.CosineGrad(view[float32](x, xLen, l, xs), view[float32](y, yLen, l, ys), cosloss.Form(form),
 			floats[float32](upstream, upstreamLen), floats[float32](value, valueLen),
-			floats[float32](dx, dxLen), floats[float32](dy, dyLen), float32(eps)))
+			floats[float32](dx, dxLen), floats[float32](dy, dyLen), cosloss.EpsRule(rule), float32(eps)))
 	case Float64:
 		return report(cosloss.CosineGrad(view[float64](x, xLen, l, xs), view[float64](y, yLen, l, ys), cosloss.Form(form),
 			floats[float64](upstream, upstreamLen), floats[float64](value, valueLen),
-			floats[float64](dx, dxLen), floats[float64](dy, dyLen), eps))
+			floats[float64](dx, dxLen), floats[float64](dy, dyLen), cosloss.EpsRule(rule), eps))
 	}
 	return report(badDtype(dtype))
 }
