@@ -127,7 +127,7 @@ if os.environ.get("COSLOSS_KERNEL"):
 # Forms of the cosine, as cosloss/cosine.go numbers them.
 COS, NEG_COS, ONE_MINUS_COS, SQUARED_ONE_MINUS_COS = 0, 1, 2, 3
 
-# Epsilon rules (how a norm is kept away from zero), as cosloss/cosine.go
+# Epsilon rules (how a norm is kept away from zero), as cosloss/eps.go
 # numbers them: TensorFlow's max(Σx², ε), PyTorch's max(‖x‖, ε) (clamped
 # without gradient) and PyTorch CosineEmbeddingLoss's Σx² + ε.
 FLOOR_SQUARED, FLOOR_NORM, ADD_SQUARED = 0, 1, 2
@@ -221,19 +221,6 @@ def set_kernel(name: str) -> None:
     _call(_go.SetKernel, name)
 
 
-# TEMPORARY until the Go core takes a rule argument.
-import inspect as _inspect
-_TAKES_RULE = "rule" in _inspect.signature(_go.Cosine).parameters
-
-
-def _rule(rule):
-    if _TAKES_RULE:
-        return (rule,)
-    if rule != FLOOR_SQUARED:
-        raise NotImplementedError("rule")
-    return ()
-
-
 def _bits(a: np.ndarray) -> int:
     return a.dtype.itemsize * 8
 
@@ -242,7 +229,7 @@ def cosine(x3, xs, y3, ys, form, out, rule, eps):
     """form(cos) of x3 and y3 (both outer × n × inner views) into out."""
     outer, n, inner = x3.shape
     _call(_go.Cosine, _bits(x3), form, _addr(x3), _extent(x3), _addr(y3), _extent(y3),
-          _addr(out), out.size, outer, n, inner, *xs, *ys, *_rule(rule), float(eps))
+          _addr(out), out.size, outer, n, inner, *xs, *ys, rule, float(eps))
 
 
 def cosine_distance(x3, xs, y3, ys, out):
@@ -278,7 +265,7 @@ def cosine_grad(x3, xs, y3, ys, form, upstream, value, dx, dy, rule, eps):
     outer, n, inner = x3.shape
     _call(_go.CosineGrad, _bits(x3), form, _addr(x3), _extent(x3), _addr(y3), _extent(y3),
           _addr(upstream), upstream.size, _addr(value), value.size,
-          _addr(dx), dx.size, _addr(dy), dy.size, outer, n, inner, *xs, *ys, *_rule(rule),
+          _addr(dx), dx.size, _addr(dy), dy.size, outer, n, inner, *xs, *ys, rule,
           float(eps))
 
 
@@ -342,8 +329,8 @@ def cosine_fast(x, y, axis, form, rule, eps_by_dtype):
     if _forking:
         _wait_for_fork()
     oa = _address(_buffer(out))
-    status = _cosine_contiguous(itemsize * 8, form, xa, ya, oa, outer, n, inner, *_rule(rule), eps)
+    status = _cosine_contiguous(itemsize * 8, form, xa, ya, oa, outer, n, inner, rule, eps)
     if status:
-        _failed(_cosine_contiguous, (itemsize * 8, form, xa, ya, oa, outer, n, inner, *_rule(rule),
+        _failed(_cosine_contiguous, (itemsize * 8, form, xa, ya, oa, outer, n, inner, rule,
                                      eps), status)
     return out
