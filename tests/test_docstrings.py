@@ -22,7 +22,8 @@ PUBLIC_MODULES = [
     "cosloss", "cosloss.nn", "cosloss.losses", "cosloss.seed", "cosloss.keras",
     "cosloss.keras.losses", "cosloss.keras.metrics", "cosloss.tf115", "cosloss.tf115.nn",
     "cosloss.tf115.losses", "cosloss.tf115.keras", "cosloss.tf115.keras.losses",
-    "cosloss.tf115.keras.metrics",
+    "cosloss.tf115.keras.metrics", "cosloss.torch", "cosloss.torch.nn",
+    "cosloss.torch.nn.functional",
 ]
 
 OPTIONFLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS

@@ -6,9 +6,10 @@
     cosloss.keras.metrics.CosineSimilarity                             (+cos)
     cosloss.cosine_similarity_loss, _v2, _v3                           (−cos, 1−cos, (1−cos)²)
     cosloss.tf115                                                      (TF 1.15 as released: +cos loss)
+    cosloss.torch.nn.functional.cosine_similarity, CosineEmbeddingLoss (PyTorch >= 2.0)
 """
 
-from cosloss import keras, losses, nn, tf115
+from cosloss import keras, losses, nn, tf115, torch
 from cosloss._core import set_workers, workers
 from cosloss._grad import value_and_grad
 from cosloss.seed import (cosine_similarity_loss, cosine_similarity_loss_v2,
@@ -17,6 +18,6 @@ from cosloss.seed import (cosine_similarity_loss, cosine_similarity_loss_v2,
 
 __version__ = "0.1.0"  # the only copy: pyproject.toml reads it at build time
 
-__all__ = ["nn", "losses", "keras", "tf115", "value_and_grad", "set_workers", "workers", "cosine_similarity_loss", "cosine_similarity_loss_v2",
+__all__ = ["nn", "losses", "keras", "tf115", "torch", "value_and_grad", "set_workers", "workers", "cosine_similarity_loss", "cosine_similarity_loss_v2",
            "cosine_similarity_loss_v3", "negative_cosine_loss", "one_minus_cosine_loss",
            "squared_one_minus_cosine_loss", "__version__"]

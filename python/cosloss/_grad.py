@@ -26,7 +26,8 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
         value = fn(*args, **kwargs)
         grads = tuple(d sum(upstream * value) / d x for x in the array inputs)
 
-    The gradients are TensorFlow's autodiff gradients, computed
+    The gradients are TensorFlow's autodiff gradients (PyTorch's for
+    `cosloss.torch`), computed
     analytically by the Go core in the same pass as the value, corner cases
     included: a vector under the epsilon floor (a zero vector, say) gets the
     finite `g * 1e6` (1/sqrt(1e-12)) TensorFlow gives, not NaN, and a slice
@@ -37,8 +38,11 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
             `keras.losses.cosine_similarity` (and its aliases, also from
             `tf115`), a `keras.losses.CosineSimilarity` object (either
             flavour), `losses.cosine_distance`,
-            `losses.compute_weighted_loss`, `nn.l2_normalize`, or a seed
-            form (`cosine_similarity_loss`, `_v2`, `_v3`).
+            `losses.compute_weighted_loss`, `nn.l2_normalize`, a seed
+            form (`cosine_similarity_loss`, `_v2`, `_v3`), or from
+            `torch.nn`: `functional.cosine_similarity`,
+            `functional.cosine_embedding_loss`, a `CosineSimilarity` or
+            `CosineEmbeddingLoss` object (PyTorch's autograd gradients).
         *args: fn's positional arguments.
         upstream: The gradient of the value, broadcastable to its shape;
             None (the default) means ones.
@@ -56,8 +60,10 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
     Returns:
         (value, grads): value is what `fn(*args, **kwargs)` returns; grads
         holds one gradient per array input, in fn's argument order:
-        (y_true, y_pred), (labels, predictions), (a, b), (losses,) or (x,),
-        each of its input's shape and dtype (float32 for integer inputs).
+        (y_true, y_pred), (labels, predictions), (a, b), (x1, x2),
+        (input1, input2), (losses,) or (x,), each of its input's shape and
+        dtype (float32 for integer inputs; for PyTorch's functions the
+        common dtype).
         With `out`, grads is `out`.
 
     Raises:

@@ -10,6 +10,7 @@ and eagerly. Only this module imports TensorFlow; install it with
     cosloss.tf.losses.cosine_distance            (adds to loss_collection)
     cosloss.tf.keras.losses.cosine_similarity, CosineSimilarity (a Keras Loss)
     cosloss.tf.cosine_similarity_loss, _v2, _v3
+    cosloss.tf.torch.cosine_similarity, cosine_embedding_loss   (PyTorch >= 2.0 semantics)
 
 Example:
     >>> x = tf.constant([[1., 0.]])
@@ -25,9 +26,9 @@ try:
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("cosloss.tf needs TensorFlow: pip install \"cosloss[tf]\"") from err
 
-from cosloss.tf import keras, losses, nn
+from cosloss.tf import keras, losses, nn, torch
 from cosloss.tf.seed import (cosine_similarity_loss, cosine_similarity_loss_v2,
                              cosine_similarity_loss_v3)
 
-__all__ = ["nn", "losses", "keras", "cosine_similarity_loss", "cosine_similarity_loss_v2",
+__all__ = ["nn", "losses", "keras", "torch", "cosine_similarity_loss", "cosine_similarity_loss_v2",
            "cosine_similarity_loss_v3"]

@@ -15,38 +15,46 @@ TensorLike = tf.types.experimental.TensorLike
 
 
 def numpy_op(forward: Callable[..., Any], backward: Callable[..., Any], inputs: Sequence[tf.Tensor],
-             value_dtype: tf.DType, value_shape: tf.TensorShape, name: str) -> tf.Tensor:
+             value_dtype: tf.DType, value_shape: tf.TensorShape, name: str,
+             constants: Sequence[tf.Tensor] = ()) -> tf.Tensor:
     """A TensorFlow op: forward(*arrays) -> value, backward(*arrays, upstream) -> grads.
 
-    backward returns one gradient array per input. value_shape is the static
-    shape TensorFlow cannot infer through numpy_function.
+    arrays are the inputs, then the constants (which get no gradient, as a
+    target does not); backward returns one gradient array per input.
+    value_shape is the static shape TensorFlow cannot infer through
+    numpy_function.
     """
+    n = len(inputs)
 
     @tf.custom_gradient
-    def op(*xs: tf.Tensor) -> tuple[tf.Tensor, Callable[[tf.Tensor], list[tf.Tensor]]]:
+    def op(*xs: tf.Tensor) -> tuple[tf.Tensor, Callable[[tf.Tensor], list[tf.Tensor | None]]]:
         value = tf.numpy_function(forward, list(xs), value_dtype, stateful=False, name=name)
         value.set_shape(value_shape)
 
-        def grad(upstream: tf.Tensor) -> list[tf.Tensor]:
-            grads = tf.numpy_function(backward, list(xs) + [upstream], [x.dtype for x in xs],
+        def grad(upstream: tf.Tensor) -> list[tf.Tensor | None]:
+            grads = tf.numpy_function(backward, list(xs) + [upstream], [x.dtype for x in xs[:n]],
                                       stateful=False, name=f"{name}_grad")
             if not isinstance(grads, (list, tuple)):  # eager mode unwraps a single output
                 grads = [grads]
             for g, x in zip(grads, xs):
                 g.set_shape(x.shape)
-            return list(grads)
+            return list(grads) + [None] * (len(xs) - n)
 
         return value, grad
 
-    return op(*inputs)
+    return op(*inputs, *constants)
 
 
 def loss_op(loss: Loss, inputs: Sequence[tf.Tensor], value_dtype: tf.DType,
-            value_shape: tf.TensorShape, name: str, *params: Any) -> tf.Tensor:
-    """loss.value(*inputs, *params) as an op whose gradient is loss.value_and_grad's.
+            value_shape: tf.TensorShape, name: str, *params: Any,
+            constants: Sequence[tf.Tensor] = ()) -> tf.Tensor:
+    """loss.value(*inputs, *constants, *params) as an op whose gradient is
+    loss.value_and_grad's.
 
-    params are the loss's arguments after its array inputs, in its order.
+    params are the loss's arguments after its array inputs, in its order;
+    constants are array inputs that get no gradient.
     """
+    n = len(inputs)
 
     def forward(*arrays: np.ndarray) -> np.ndarray:
         return np.asarray(loss.value(*arrays, *params),  # type: ignore[attr-defined]
@@ -55,9 +63,9 @@ def loss_op(loss: Loss, inputs: Sequence[tf.Tensor], value_dtype: tf.DType,
     def backward(*arrays: np.ndarray) -> list[np.ndarray]:
         *args, upstream = arrays
         _, grads = loss.value_and_grad(*args, *params, upstream=upstream)
-        return [np.asarray(g, dtype=a.dtype) for g, a in zip(grads, args)]
+        return [np.asarray(g, dtype=a.dtype) for g, a in zip(grads, args[:n])]
 
-    return numpy_op(forward, backward, inputs, value_dtype, value_shape, name)
+    return numpy_op(forward, backward, inputs, value_dtype, value_shape, name, constants)
 
 
 def reduced_shape(shape: tf.TensorShape, axis: int, keepdims: bool = False) -> tf.TensorShape:
