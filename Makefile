@@ -88,7 +88,7 @@ venv: $(VPY)
 # cosloss itself, with numpy (its only dependency): all that the demo needs.
 $(INSTALLED): | venv
 	@echo "== building cosloss and installing it into $(VENV): gopy compiles the Go core into a CPython extension"
-	@echo "   (the first build takes a few minutes: Go fetches the modules in go.mod and compiles gopy, then the core twice)"
+	@echo "   (the first build takes a minute or more: Go fetches the modules in go.mod and compiles gopy, then the core twice)"
 	$(CLEAN_BUILD_TREE)
 	@echo "+ $(PIP) install -v .   (all its output: $(BUILD_LOG))"
 	@$(PIP) install -v . $(SHOW_BUILD)
