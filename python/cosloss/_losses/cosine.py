@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -62,20 +63,21 @@ class CosineLoss(Loss):
         return x, y, normalize_axis(axis, len(shape)), shape
 
     def value(self, x: ArrayLike, y: ArrayLike, axis: Any = -1) -> np.ndarray:
-        # Contiguous float arrays of one shape go straight to Go; anything
-        # else is converted and checked.
-        out = go.cosine_fast(x, y, axis, self.form, self.norm.rule, self.norm.eps_by_dtype)
-        if out is not None:
-            return out
-        x, y, axis, shape = self.prepare(x, y, axis)
-        return self.cosine(x, y, axis, shape, self.norm)
+        return self._value(x, y, axis, self.prepare)
 
     def value_of_arrays(self, x: np.ndarray, y: np.ndarray, axis: Any) -> np.ndarray:
-        """value for arrays already converted."""
+        """value for arrays already converted (a Keras loss object's, say)."""
+        return self._value(x, y, axis, self.check)
+
+    def _value(self, x: Any, y: Any, axis: Any,
+               prepare: Callable[[Any, Any, Any], tuple[np.ndarray, np.ndarray, int,
+                                                        tuple[int, ...]]]) -> np.ndarray:
+        # Contiguous float arrays of one shape go straight to Go; anything
+        # else is prepared (converted if need be, and checked).
         out = go.cosine_fast(x, y, axis, self.form, self.norm.rule, self.norm.eps_by_dtype)
         if out is not None:
             return out
-        x, y, axis, shape = self.check(x, y, axis)
+        x, y, axis, shape = prepare(x, y, axis)
         return self.cosine(x, y, axis, shape, self.norm)
 
     def cosine(self, x: np.ndarray, y: np.ndarray, axis: int, shape: tuple[int, ...],

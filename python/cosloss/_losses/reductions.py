@@ -17,8 +17,8 @@ from numpy.typing import ArrayLike, DTypeLike
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cosloss._core import go as _core
-from cosloss._core import ops as _ops
+from cosloss._core import go
+from cosloss._core import ops
 from cosloss._core.arrays import convert
 
 if TYPE_CHECKING:
@@ -94,10 +94,10 @@ def squeeze_or_expand_inputs(y_pred: np.ndarray, y_true: np.ndarray, strict: boo
 # ---- TF1 compute_weighted_loss -------------------------------------------------
 
 _V1_CODES = {
-    "weighted_sum": _core.SUM,
-    "weighted_mean": _core.MEAN,
-    "weighted_sum_over_batch_size": _core.SUM_OVER_BATCH_SIZE,
-    "weighted_sum_by_nonzero_weights": _core.SUM_BY_NONZERO_WEIGHTS,
+    "weighted_sum": go.SUM,
+    "weighted_mean": go.MEAN,
+    "weighted_sum_over_batch_size": go.SUM_OVER_BATCH_SIZE,
+    "weighted_sum_by_nonzero_weights": go.SUM_BY_NONZERO_WEIGHTS,
 }
 
 
@@ -113,8 +113,8 @@ def compute_weighted_loss_v1(losses: np.ndarray, weights32: np.ndarray, reductio
     """TF1's compute_weighted_loss of converted losses and v1_weights."""
     losses32 = losses.astype(np.float32, copy=False)
     if reduction == "none":
-        return _ops.weighted(losses32, weights32).astype(losses.dtype)
-    value = _ops.reduce(losses32, weights32, _V1_CODES[reduction])
+        return ops.weighted(losses32, weights32).astype(losses.dtype)
+    value = ops.reduce(losses32, weights32, _V1_CODES[reduction])
     return np.asarray(value).astype(losses.dtype)[()]
 
 
@@ -142,7 +142,7 @@ def compute_weighted_loss_v1_grad(losses_shape: tuple[int, ...], weights32: np.n
     upstream = upstream_for(upstream, value_shape, np.float32)
     denom = 1.0 if reduction == "none" else _v1_denominator(losses_shape, weights32, reduction)
     scale = np.float32(0 if denom == 0 else 1 / denom)
-    return _ops.weighted(np.ascontiguousarray(np.broadcast_to(upstream, losses_shape), np.float32),
+    return ops.weighted(np.ascontiguousarray(np.broadcast_to(upstream, losses_shape), np.float32),
                          weights32 * scale)
 
 
@@ -165,17 +165,17 @@ def compute_weighted_loss_v1_weights_grad(losses: np.ndarray, weights32: np.ndar
     l32 = losses.astype(np.float32, copy=False)
     value_shape = l32.shape if reduction == "none" else ()
     g = np.broadcast_to(upstream_for(upstream, value_shape, np.float32), l32.shape)
-    per_weight = _ops.weighted(np.ascontiguousarray(g), l32)  # upstream·l, elementwise
+    per_weight = ops.weighted(np.ascontiguousarray(g), l32)  # upstream·l, elementwise
     if reduction not in ("none", "weighted_sum"):
         denom = np.float32(_v1_denominator(l32.shape, weights32, reduction))
         if denom == 0:
             per_weight = np.zeros_like(per_weight)
         elif reduction == "weighted_mean":
-            total = _ops.reduce(l32, weights32, _core.SUM)
+            total = ops.reduce(l32, weights32, go.SUM)
             per_weight = per_weight / denom - g * (total / denom / denom)
         else:
             per_weight = per_weight / denom
-    return _ops.unbroadcast(per_weight.astype(np.float32), weights32.shape)
+    return ops.unbroadcast(per_weight.astype(np.float32), weights32.shape)
 
 
 def upstream_for(upstream: ArrayLike | None, value_shape: tuple[int, ...],
@@ -193,8 +193,8 @@ def upstream_for(upstream: ArrayLike | None, value_shape: tuple[int, ...],
 
 # ---- Keras reductions ----------------------------------------------------------
 
-_KERAS_CODES = {"sum": _core.SUM, "sum_over_batch_size": _core.SUM_OVER_BATCH_SIZE,
-                "auto": _core.SUM_OVER_BATCH_SIZE}
+_KERAS_CODES = {"sum": go.SUM, "sum_over_batch_size": go.SUM_OVER_BATCH_SIZE,
+                "auto": go.SUM_OVER_BATCH_SIZE}
 
 
 @dataclass(frozen=True)
@@ -243,8 +243,8 @@ def keras_reduce(losses: np.ndarray, w: KerasWeights, reduction: str) -> np.ndar
     """
     losses_w = np.broadcast_to(losses.astype(w.work, copy=False), w.shape)
     if reduction == "none":
-        return _ops.weighted(losses_w, w.weights).astype(losses.dtype, copy=False)
-    value = _ops.reduce(losses_w, w.weights, _KERAS_CODES[reduction])
+        return ops.weighted(losses_w, w.weights).astype(losses.dtype, copy=False)
+    value = ops.reduce(losses_w, w.weights, _KERAS_CODES[reduction])
     return np.asarray(value).astype(losses.dtype)[()]
 
 
@@ -260,6 +260,6 @@ def keras_reduce_grad(losses_shape: tuple[int, ...], dtype: DTypeLike, w: KerasW
     size = int(np.prod(w.shape, dtype=np.int64))
     denom = size if reduction in ("auto", "sum_over_batch_size") else 1
     scale = w.work.type(0 if denom == 0 else 1 / denom)
-    grad = _ops.weighted(np.ascontiguousarray(np.broadcast_to(upstream, w.shape)),
+    grad = ops.weighted(np.ascontiguousarray(np.broadcast_to(upstream, w.shape)),
                          w.weights * scale)
-    return _ops.unbroadcast(grad, losses_shape).astype(dtype, copy=False)
+    return ops.unbroadcast(grad, losses_shape).astype(dtype, copy=False)

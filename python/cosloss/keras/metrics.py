@@ -12,8 +12,8 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from cosloss._core import go as _core
-from cosloss._core import ops as _ops
+from cosloss._core import go
+from cosloss._core import ops
 from cosloss._core.arrays import (FLOAT_DTYPES, axis_index, broadcast_shape, convert, describe,
                                   normalize_axis, str_or_none)
 from cosloss._losses.cosine import CosineLoss
@@ -24,7 +24,7 @@ from cosloss._losses.reductions import (assert_broadcastable, squeeze_or_expand_
 __all__ = ["CosineSimilarity"]
 
 # +cos with TensorFlow's norms, for the inputs the metric has cast and squeezed.
-_VALUES = CosineLoss(_core.COS, TF_NORM)
+_VALUES = CosineLoss(go.COS, TF_NORM)
 
 
 class CosineSimilarity:
@@ -140,7 +140,7 @@ class CosineSimilarity:
                 count = np.sum(weights, dtype=np.float64)
                 shape = broadcast_shape(values, "the averaged values", weights, "sample_weight")
                 values, weights = np.broadcast_to(values, shape), np.broadcast_to(weights, shape)
-        self.total = self.dtype.type(self.total + _ops.reduce(values, weights, _core.SUM))
+        self.total = self.dtype.type(self.total + ops.reduce(values, weights, go.SUM))
         self.count = self.dtype.type(self.count + self.dtype.type(count))
 
     def result(self) -> np.floating:
