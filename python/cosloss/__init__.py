@@ -21,3 +21,13 @@ __version__ = "0.1.0"  # the only copy: pyproject.toml reads it at build time
 __all__ = ["nn", "losses", "keras", "tf115", "torch", "value_and_grad", "set_workers", "workers", "cosine_similarity_loss", "cosine_similarity_loss_v2",
            "cosine_similarity_loss_v3", "negative_cosine_loss", "one_minus_cosine_loss",
            "squared_one_minus_cosine_loss", "__version__"]
+
+
+def __getattr__(name: str) -> object:
+    # cosloss.tf imports TensorFlow, so `import cosloss` does not import it;
+    # `cosloss.tf` after a plain `import cosloss` imports it then (PEP 562).
+    if name == "tf":
+        import importlib
+
+        return importlib.import_module("cosloss.tf")
+    raise AttributeError(f"module 'cosloss' has no attribute {name!r}")

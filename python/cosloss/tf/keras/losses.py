@@ -62,7 +62,13 @@ cosine = cosine_similarity
 
 
 def _keras3() -> bool:
-    return not hasattr(tf.keras.losses, "Reduction")
+    """Whether tf.keras is Keras 3 (TensorFlow >= 2.16's default) rather than tf-keras.
+
+    Keras 3 has a tf.keras.losses.Reduction too, so the attribute says
+    nothing; Keras 3's tf.keras carries a version, tf-keras's does not.
+    """
+    version = getattr(tf.keras, "__version__", None)
+    return version is not None and int(str(version).split(".")[0]) >= 3
 
 
 class CosineSimilarity(tf.keras.losses.Loss):

@@ -1,0 +1,68 @@
+"""cosloss.tf under both Kerases, and `import cosloss` without TensorFlow.
+
+Each case runs in a fresh interpreter: which Keras tf.keras is
+(TF_USE_LEGACY_KERAS) is fixed when TensorFlow is first imported, and the
+other TensorFlow suites import it with tf-keras (tests/tf_support.py).
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+if importlib.util.find_spec("tensorflow") is None and os.environ.get("CI") != "true":
+    pytest.skip("needs TensorFlow", allow_module_level=True)
+
+PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(
+    importlib.util.find_spec("cosloss").origin)))
+
+
+def run(code, legacy):
+    env = dict(os.environ, TF_USE_LEGACY_KERAS=legacy, TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONPATH=PKG_PARENT)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_import_cosloss_leaves_tensorflow_alone_and_cosloss_tf_is_lazy():
+    got = run("""
+import json, sys
+import cosloss
+before = "tensorflow" in sys.modules
+loss = cosloss.tf.losses.cosine_distance([[0., 1.]], [[0., 1.]], axis=1)
+print(json.dumps([before, "tensorflow" in sys.modules, float(loss)]))
+""", legacy="1")
+    assert got == [False, True, 0.0]
+
+
+KERAS_CASE = """
+import json
+import numpy as np
+import tensorflow as tf
+import cosloss.tf
+loss = cosloss.tf.keras.losses.CosineSimilarity(axis=-1)
+value = loss(tf.constant([[1., 0.], [0., 1.]]), tf.constant([[1., 1.], [0., 1.]])).numpy()
+model = tf.keras.Sequential([tf.keras.layers.Dense(4)])
+model.compile(optimizer="sgd", loss=loss)
+rng = np.random.default_rng(0)
+history = model.fit(rng.random((64, 8)), rng.random((64, 4)), epochs=2, verbose=0)
+print(json.dumps([cosloss.tf.keras.losses._keras3(), loss.reduction, float(value),
+                  history.history["loss"]]))
+"""
+
+
+@pytest.mark.parametrize("legacy,keras3,reduction", [("0", True, "sum_over_batch_size"),
+                                                     ("1", False, "auto")],
+                         ids=["keras3", "tf-keras"])
+def test_keras_loss_defaults_work_under_both_kerases(legacy, keras3, reduction):
+    is_keras3, got_reduction, value, losses = run(KERAS_CASE, legacy)
+    assert (is_keras3, got_reduction) == (keras3, reduction)
+    # mean of -cos over the rows: -(1/sqrt(2) + 1) / 2
+    np.testing.assert_allclose(value, -(1 / np.sqrt(2) + 1) / 2, rtol=1e-6)
+    assert len(losses) == 2 and all(np.isfinite(losses)) and all(-1 <= v <= 1 for v in losses)
