@@ -208,6 +208,18 @@ def test_keras_invalid_reduction(flavour, key):
         flavour.mod.keras.losses.CosineSimilarity(reduction=key)
 
 
+@pytest.mark.parametrize("key", ["Bar", "weighted_sum", None])
+def test_keras_reduction_set_later_is_validated_when_used(flavour, key):
+    # TensorFlow checks the reduction again when it reduces, so an attribute
+    # set after construction gives its ValueError, not a KeyError.
+    loss = flavour.mod.keras.losses.CosineSimilarity()
+    loss.reduction = key
+    with pytest.raises(ValueError, match=re.escape(f"Invalid Reduction Key {key}")):
+        loss(X, X)
+    with pytest.raises(ValueError, match=re.escape(f"Invalid Reduction Key {key}")):
+        loss.value_and_grad(X, X)
+
+
 # ---------------------------------------------------------------------------
 # Weights that don't broadcast
 # ---------------------------------------------------------------------------

@@ -158,6 +158,9 @@ class LossBase(Loss):
         """
         y_true, y_pred, _ = self._convert(y_true, y_pred)
         losses = cosine_for(self._flavour).value_of_arrays(y_true, y_pred, self.axis)
+        # Checked again where TensorFlow checks it, when reducing: the
+        # attribute may have been set since construction.
+        Reduction.validate(self.reduction)
         weights = keras_weights(losses.shape, losses.dtype, sample_weight, self._flavour)
         return keras_reduce(losses, weights, self.reduction)
 
@@ -219,6 +222,7 @@ class LossBase(Loss):
         # value after the core has written the gradients, possibly into out,
         # so cosine_grad must know not to write there if out overlaps them.
         losses_shape = shape[:axis] + shape[axis + 1:]
+        Reduction.validate(self.reduction)  # as in __call__
         weights = keras_weights(losses_shape, y_pred.dtype, sample_weight, self._flavour)
         per_loss = keras_reduce_grad(losses_shape, y_pred.dtype, weights, self.reduction, upstream)
         norm = self._flavour.norm
