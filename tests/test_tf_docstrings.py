@@ -11,9 +11,11 @@ from test_docstrings import (CANNOT_RAISE, config_in_repr_problems, missing_sect
                              public_callables, public_submodules, run_module_doctests)
 
 TF_MODULES = ["cosloss.tf", "cosloss.tf.nn", "cosloss.tf.losses", "cosloss.tf.seed",
-              "cosloss.tf.keras", "cosloss.tf.keras.losses", "cosloss.tf.torch"]
+              "cosloss.tf.keras", "cosloss.tf.keras.losses", "cosloss.tf.keras.metrics",
+              "cosloss.tf.torch"]
 
-TF_CANNOT_RAISE = CANNOT_RAISE | {"cosloss.tf.keras.losses.CosineSimilarity.get_config"}
+TF_CANNOT_RAISE = CANNOT_RAISE | {"cosloss.tf.keras.losses.CosineSimilarity.get_config",
+                                  "cosloss.tf.keras.metrics.CosineSimilarity.get_config"}
 
 
 @pytest.mark.parametrize("name", TF_MODULES)

@@ -66,3 +66,66 @@ def test_keras_loss_defaults_work_under_both_kerases(legacy, keras3, reduction):
     # mean of -cos over the rows: -(1/sqrt(2) + 1) / 2
     np.testing.assert_allclose(value, -(1 / np.sqrt(2) + 1) / 2, rtol=1e-6)
     assert len(losses) == 2 and all(np.isfinite(losses)) and all(-1 <= v <= 1 for v in losses)
+
+
+METRIC_AND_SAVE = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+import cosloss.tf
+batches = [([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]], None),
+           ([[3., 4.], [1., 0.]], [[4., 3.], [-1., 0.]], [2., 0.5])]
+ours, theirs = cosloss.tf.keras.metrics.CosineSimilarity(axis=1), tf.keras.metrics.CosineSimilarity(axis=1)
+for t, p, w in batches:
+    for m in (ours, theirs):
+        m.update_state(tf.constant(t), tf.constant(p), None if w is None else tf.constant(w))
+model = tf.keras.Sequential([tf.keras.Input((8,)), tf.keras.layers.Dense(4)])
+model.compile(optimizer="sgd", loss=cosloss.tf.keras.losses.CosineSimilarity(axis=-1),
+              metrics=[cosloss.tf.keras.metrics.CosineSimilarity()])
+rng = np.random.default_rng(1)
+x, y = rng.random((16, 8)), rng.random((16, 4))
+model.fit(x, y, epochs=1, verbose=0)
+model.save(sys.argv[1])
+np.save(sys.argv[1] + ".x.npy", x); np.save(sys.argv[1] + ".y.npy", y)
+before = model.evaluate(x, y, verbose=0, return_dict=True)
+print(json.dumps([float(ours.result()), float(theirs.result()), ours.get_config(), before]))
+"""
+
+RELOAD = """
+import json, sys, zipfile
+import numpy as np
+import tensorflow as tf
+import cosloss.tf
+model = tf.keras.models.load_model(sys.argv[1])  # no custom_objects
+x, y = np.load(sys.argv[1] + ".x.npy"), np.load(sys.argv[1] + ".y.npy")
+after = model.evaluate(x, y, verbose=0, return_dict=True)
+config = zipfile.ZipFile(sys.argv[1]).read("config.json").decode()
+print(json.dumps([type(model.loss).__module__, after,
+                  "cosloss.losses>CosineSimilarity" in config,
+                  "cosloss.metrics>CosineSimilarity" in config]))
+"""
+
+
+def run_args(code, legacy, *args):
+    env = dict(os.environ, TF_USE_LEGACY_KERAS=legacy, TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONPATH=PKG_PARENT)
+    done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("legacy", ["0", "1"], ids=["keras3", "tf-keras"])
+def test_keras_metric_matches_keras_and_models_reload_without_custom_objects(legacy, tmp_path):
+    path = str(tmp_path / "model.keras")
+    ours, theirs, config, before = run_args(METRIC_AND_SAVE, legacy, path)
+    # Keras's own metric is the reference: (0 + 1 + 2 * 0.96 + 0.5 * -1) / 4.5
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    np.testing.assert_allclose(ours, (1 + 2 * 0.96 - 0.5) / 4.5, rtol=1e-6)
+    assert config == {"name": "cosine_similarity", "dtype": "float32", "axis": 1}
+    module, after, loss_registered, metric_registered = run_args(RELOAD, legacy, path)
+    assert module == "cosloss.tf.keras.losses"
+    assert loss_registered and metric_registered
+    assert after.keys() == before.keys()
+    for key in before:
+        np.testing.assert_allclose(after[key], before[key], rtol=1e-6)

@@ -71,6 +71,10 @@ def _keras3() -> bool:
     return version is not None and int(str(version).split(".")[0]) >= 3
 
 
+# Registered as "cosloss.losses>CosineSimilarity" with whichever Keras tf.keras
+# is, so a saved model reloads after `import cosloss.tf` without
+# custom_objects (the metric of the same class name is "cosloss.metrics>...").
+@tf.keras.utils.register_keras_serializable(package="cosloss.losses")
 class CosineSimilarity(tf.keras.losses.Loss):
     """A Keras `Loss` whose per-sample -cos (and its gradient) comes from cosloss.
 
