@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,15 +26,37 @@ def numpy_op(forward: Callable[..., Any], backward: Callable[..., Any], inputs: 
     numpy_function.
     """
     n = len(inputs)
+    # tf.numpy_function finds its Python function by a token ("pyfunc_N")
+    # that only this process knows. A graph exported and imported into
+    # another process can find another op's function under the same token
+    # and compute the wrong thing without an error. So each op hands its
+    # functions a key of its own, a constant of the graph that travels with
+    # it, and they refuse any other.
+    key = secrets.randbits(63)
+
+    def keyed(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*arrays: np.ndarray) -> Any:
+            *arrays_, got = arrays
+            if int(got) != key:
+                raise ValueError(
+                    f"cosloss.tf: the {name} op was built in another process, and the Python "
+                    f"function TensorFlow found for it here is not its own (tf.numpy_function "
+                    f"registers functions per process). Build the graph in code in this process "
+                    f"instead of importing it.")
+            return fn(*arrays_)
+        return call
 
     @tf.custom_gradient
     def op(*xs: tf.Tensor) -> tuple[tf.Tensor, Callable[[tf.Tensor], list[tf.Tensor | None]]]:
-        value = tf.numpy_function(forward, list(xs), value_dtype, stateful=False, name=name)
+        key_tensor = tf.constant(key, tf.int64)
+        value = tf.numpy_function(keyed(forward), list(xs) + [key_tensor], value_dtype,
+                                  stateful=False, name=name)
         value.set_shape(value_shape)
 
         def grad(upstream: tf.Tensor) -> list[tf.Tensor | None]:
-            grads = tf.numpy_function(backward, list(xs) + [upstream], [x.dtype for x in xs[:n]],
-                                      stateful=False, name=f"{name}_grad")
+            grads = tf.numpy_function(keyed(backward), list(xs) + [upstream, key_tensor],
+                                      [x.dtype for x in xs[:n]], stateful=False,
+                                      name=f"{name}_grad")
             if not isinstance(grads, (list, tuple)):  # eager mode unwraps a single output
                 grads = [grads]
             for g, x in zip(grads, xs):
