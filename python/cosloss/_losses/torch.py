@@ -168,7 +168,7 @@ class CosineEmbedding(Loss):
         x, y, target, axis, shape, margin, reduction, _ = self.prepare(input1, input2, target,
                                                                        margin, reduction)
         cos = self.cos.cosine(x, y, axis, shape, self.cos.norm)
-        return _reduce(_per_sample(cos, target, margin), reduction)
+        return _reduce(_per_sample(cos, target, _clamped(cos, margin)), reduction)
 
     def value_and_grad(self, input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
                        margin: Any = 0.0, reduction: Any = "mean", *,
@@ -177,14 +177,15 @@ class CosineEmbedding(Loss):
         x, y, target, axis, shape, margin, reduction, dtypes = self.prepare(
             input1, input2, target, margin, reduction)
         cos = self.cos.cosine(x, y, axis, shape, self.cos.norm)
-        losses = _per_sample(cos, target, margin)
+        clamped = _clamped(cos, margin)
+        losses = _per_sample(cos, target, clamped)
         value = _reduce(losses, reduction)
         g = upstream_for(upstream, np.shape(value), cos.dtype)
         if reduction == "mean":
             g = g / cos.dtype.type(losses.size) if losses.size else np.zeros((), cos.dtype)
         # d loss_i / d cos_i: −1 for target 1; 1 for target −1 where
         # cos − margin ≥ 0 (clamp_min's gradient mask), else 0.
-        slope = np.where(target == 1, -1, np.where(_clamped(cos, margin) >= 0, 1, 0))
+        slope = np.where(target == 1, -1, np.where(clamped >= 0, 1, 0))
         per_cos = np.broadcast_to(g, cos.shape) * slope.astype(cos.dtype)
         _, dx, dy = ops.cosine_grad(x, y, axis, go.COS, shape, per_cos.astype(cos.dtype),
                                     self.cos.norm.rule, self.cos.norm.eps)
@@ -203,9 +204,10 @@ def _clamped(cos: np.ndarray, margin: float) -> np.ndarray:
     return (cos.astype(np.float64) - float(cos.dtype.type(margin))).astype(cos.dtype)
 
 
-def _per_sample(cos: np.ndarray, target: np.ndarray, margin: float) -> np.ndarray:
+def _per_sample(cos: np.ndarray, target: np.ndarray, clamped: np.ndarray) -> np.ndarray:
+    """loss_i from the cosines and cos − margin (_clamped)."""
     positive = (1 - cos.astype(np.float64)).astype(cos.dtype)
-    negative = np.maximum(_clamped(cos, margin), cos.dtype.type(0))
+    negative = np.maximum(clamped, cos.dtype.type(0))
     return np.where(target == 1, positive, negative).astype(cos.dtype)
 
 
