@@ -1,4 +1,4 @@
-"""A cosloss.tf graph imported into another process never computes the wrong function.
+"""A go-backend cosloss.tf graph imported into another process never computes the wrong function.
 
 tf.numpy_function keeps its Python functions in a per-process table under
 tokens ("pyfunc_N"): a graph exported with export_meta_graph and imported
@@ -69,7 +69,9 @@ with tf.Graph().as_default():
 
 
 def run(code, *args):
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=PKG_PARENT)
+    # These graphs are the go backend's: the tf backend's travel (tests/test_tf_workflows.py).
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=PKG_PARENT,
+               COSLOSS_TF_BACKEND="go")
     done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -86,6 +88,6 @@ def test_imported_graph_fails_loudly_instead_of_computing_another_function(first
     kind, what = run(IMPORT, path, first)
     assert kind == "error", f"the imported graph computed {what} without an error"
     if first == "other ops first":
-        assert "cosloss.tf" in what and "another process" in what
+        assert "cosloss.tf" in what and "another process" in what and 'backend="tf"' in what
     else:
         assert "callback" in what  # TensorFlow's own: no function under that token

@@ -280,7 +280,12 @@ def test_keras_cosine_similarity_aliases_and_broadcast(mode):
 
 # ------------------------------------------------- keras.losses.CosineSimilarity
 
-KERAS_REDUCTIONS = ["auto", "sum_over_batch_size", "sum", "none"]
+# Each Keras's own reduction keys: Keras 3 has no "auto" and adds "mean" and
+# "mean_with_sample_weight".
+KERAS3 = ctf.keras.losses._keras3()
+KERAS_REDUCTIONS = (["sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight"]
+                    if KERAS3 else ["auto", "sum_over_batch_size", "sum", "none"])
+DEFAULT_REDUCTION = "sum_over_batch_size" if KERAS3 else "auto"
 
 
 def sample_weights(kind, batch):
@@ -309,17 +314,23 @@ def test_keras_class(mode, dtype, reduction, weights):
         lambda t, p, *w: tf_loss(t, p, sample_weight=w[0] if w else None),
         lambda t, p, *w: cl_loss(t, p, sample_weight=w[0] if w else None),
         [y_true, y_pred], extras, seed=49)
-    assert_pair_close(expected, actual, tol(dtype), grad_tol(dtype, huge=True),
+    # Keras 3's Loss.__call__ casts the inputs to the loss's dtype (float32).
+    computed = F32 if KERAS3 else dtype
+    assert_pair_close(expected, actual, tol(computed), grad_tol(computed, huge=True),
                       what=f"CosineSimilarity({reduction}, sample_weight={weights})")
 
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("axis", [-1, 1])
-@pytest.mark.parametrize("reduction", ["auto", "sum", "none"])
+@pytest.mark.parametrize("reduction", [DEFAULT_REDUCTION, "sum", "none"])
 def test_keras_class_3d_and_weight_gradient(mode, axis, reduction):
     """3-D inputs, sample_weight [B] (expanded to [B, 1]) that also gets a gradient."""
     y_true, y_pred = keras_inputs((3, 4, 6), F32, seed=50, zeros=False)
     sw = np.array([1.5, 0.0, 0.5], np.float32)
+    if KERAS3:
+        # Keras 3 does not expand [B] weights against [B, 4] losses (its own
+        # loss raises, as cosloss's does: test_keras3_weights_rank_rule).
+        sw = sw[:, None]
     tf_loss = tf.keras.losses.CosineSimilarity(axis=axis, reduction=reduction)
     cl_loss = ctf.keras.losses.CosineSimilarity(axis=axis, reduction=reduction)
     expected, actual = run_pair(
@@ -331,13 +342,33 @@ def test_keras_class_3d_and_weight_gradient(mode, axis, reduction):
                       what=f"CosineSimilarity(axis={axis}, {reduction}) 3-D")
 
 
+def test_keras3_weights_rank_rule():
+    """[B] weights against [B, 4] losses: tf-keras expands them to [B, 1], Keras 3 raises."""
+    y_true, y_pred = keras_inputs((3, 4, 6), F32, seed=50, zeros=False)
+    sw = tf.constant([1.5, 0.0, 0.5])
+    losses = (tf.keras.losses.CosineSimilarity(), ctf.keras.losses.CosineSimilarity())
+    if KERAS3:
+        for loss in losses:
+            with pytest.raises(tf.errors.InvalidArgumentError, match="Incompatible shapes"):
+                loss(y_true, y_pred, sample_weight=sw)
+    else:
+        want, got = (float(loss(y_true, y_pred, sample_weight=sw)) for loss in losses)
+        np.testing.assert_allclose(got, want, **tol(F32))
+
+
 def test_keras_class_is_a_keras_loss():
     loss = ctf.keras.losses.CosineSimilarity(axis=1, reduction="sum")
     assert isinstance(loss, tf.keras.losses.Loss)
     want = tf.keras.losses.CosineSimilarity(axis=1, reduction="sum").get_config()
     got = loss.get_config()
-    for key in ("reduction", "name", "axis"):
+    # Keras's own keys and values,
+    # plus "axis", which Keras 3's own config drops (a reloaded Keras 3 loss
+    # forgets its axis; cosloss's keeps it).
+    # tf-keras's "fn" names the wrapped function, which this class is.
+    want.pop("fn", None)
+    for key in want:
         assert got[key] == want[key], key
+    assert got["axis"] == 1 and set(got) - set(want) <= {"axis"}
     clone = ctf.keras.losses.CosineSimilarity.from_config(got)
     assert (clone.axis, clone.reduction) == (1, "sum")
     with pytest.raises(ValueError):

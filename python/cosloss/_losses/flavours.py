@@ -40,6 +40,10 @@ class Norm:
 TF_NORM = Norm(go.FLOOR_SQUARED, 1e-12)
 TORCH_NORM = Norm(go.FLOOR_NORM, 1e-8)
 TORCH_EMBEDDING_NORM = Norm(go.ADD_SQUARED, 1e-12)
+# Keras 3's normalize: x · min(rsqrt(Σx²), 1/1e-7), whose gradient through the
+# floor is 0 as through TensorFlow's maximum: TensorFlow's rule with the
+# squared norm floored at (1e-7)² instead of 1e-12.
+KERAS3_NORM = Norm(go.FLOOR_SQUARED, 1e-14)
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import ArrayLike
 
-from cosloss._core import ops
+from cosloss._core import go, ops
 from cosloss._core.arrays import axis_index, check_out, convert, deliver, describe, str_or_none
 from cosloss._losses.base import Loss
 from cosloss._losses.cosine import CosineLoss
-from cosloss._losses.flavours import TF2, TF115, KerasFlavour
+from cosloss._losses.flavours import KERAS3_NORM, TF2, TF115, KerasFlavour
 from cosloss._losses.reductions import (keras_reduce, keras_reduce_grad, keras_weights,
                                         squeeze_or_expand_inputs)
 
@@ -98,6 +98,11 @@ def cosine_for(flavour: KerasFlavour) -> CosineLoss:
 
 
 _COSINES = {f.name: CosineLoss(f.form, f.norm) for f in (TF2, TF115)}
+
+# Keras 3's loss function (-cos) and metric function (+cos), with its norm
+# floor; cosloss.tf.keras uses them when tf.keras is Keras 3.
+KERAS3_COSINE = CosineLoss(go.NEG_COS, KERAS3_NORM)
+KERAS3_METRIC_COSINE = CosineLoss(go.COS, KERAS3_NORM)
 
 
 class LossBase(Loss):

@@ -1,9 +1,20 @@
-"""cosloss inside TensorFlow graphs: tf.Tensor in, tf.Tensor out, Go underneath.
+"""cosloss inside TensorFlow graphs: tf.Tensor in, tf.Tensor out, cosloss's numbers.
 
-Each function here is a TensorFlow op (tf.numpy_function with a custom
-gradient) whose forward and backward passes both run in cosloss's Go core,
-in graph mode (tf.compat.v1 placeholders and Sessions, unknown batch sizes)
-and eagerly. Only this module imports TensorFlow; install it with
+Each function here is a TensorFlow op with the values and gradients of
+cosloss's numpy API, in graph mode (tf.compat.v1 placeholders and
+Sessions, unknown batch sizes), in tf.function and eagerly. Each is built
+by one of two backends, chosen per call (`backend=`) or for the process
+(`set_backend`, or the environment variable COSLOSS_TF_BACKEND):
+
+    "tf"  (the default) TensorFlow primitives computing in float64 as the Go
+          core does: the op serializes (export_meta_graph, SavedModel,
+          frozen GraphDefs), loads in a process without cosloss, compiles
+          under XLA and runs on any device, like TensorFlow's own ops.
+    "go"  the Go core through tf.numpy_function: CPU only, and only in the
+          process that built the graph; an op imported elsewhere fails with
+          an error instead of computing. Faster for large in-process work.
+
+Only this module imports TensorFlow; install it with
 `pip install "cosloss[tf]"`. Signs follow TensorFlow >= 2.0.
 
     cosloss.tf.nn.l2_normalize
@@ -27,8 +38,9 @@ except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("cosloss.tf needs TensorFlow: pip install \"cosloss[tf]\"") from err
 
 from cosloss.tf import keras, losses, nn, torch
+from cosloss.tf._backend import get_backend, set_backend
 from cosloss.tf.seed import (cosine_similarity_loss, cosine_similarity_loss_v2,
                              cosine_similarity_loss_v3)
 
 __all__ = ["nn", "losses", "keras", "torch", "cosine_similarity_loss", "cosine_similarity_loss_v2",
-           "cosine_similarity_loss_v3"]
+           "cosine_similarity_loss_v3", "set_backend", "get_backend"]

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from cosloss._core.arrays import axis_index, normalize_axis
 from cosloss._losses.base import Loss
 
 # What tf.convert_to_tensor takes: tensors, numpy arrays, Python numbers and lists.
@@ -41,8 +42,9 @@ def numpy_op(forward: Callable[..., Any], backward: Callable[..., Any], inputs: 
                 raise ValueError(
                     f"cosloss.tf: the {name} op was built in another process, and the Python "
                     f"function TensorFlow found for it here is not its own (tf.numpy_function "
-                    f"registers functions per process). Build the graph in code in this process "
-                    f"instead of importing it.")
+                    f"registers functions per process). Build the graph in code in this process, "
+                    f"or build the op with backend=\"tf\", which serializes like TensorFlow's "
+                    f"own ops.")
             return fn(*arrays_)
         return call
 
@@ -102,3 +104,14 @@ def reduced_shape(shape: tf.TensorShape, axis: int, keepdims: bool = False) -> t
     else:
         del dims[axis]
     return tf.TensorShape(dims)
+
+
+def static_axis(axis: object, rank: int | None, name: str = "axis") -> int:
+    """axis as an int, checked against a known rank as the numpy API checks it.
+
+    TypeError or ValueError names the argument; with an unknown rank the
+    axis is left for TensorFlow to check when the graph runs.
+    """
+    if rank is None:
+        return axis_index(axis, name)
+    return normalize_axis(axis, rank, name)

@@ -10,8 +10,11 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from cosloss._losses.reductions import assert_broadcastable
 from cosloss._losses.tf1 import COSINE_DISTANCE, Reduction, check_cosine_distance_args
-from cosloss.tf._op import TensorLike, numpy_op
+from cosloss.tf import _primitives
+from cosloss.tf._backend import resolve
+from cosloss.tf._op import TensorLike, numpy_op, static_axis
 
 __all__ = ["cosine_distance", "Reduction"]
 
@@ -20,8 +23,8 @@ def cosine_distance(labels: TensorLike, predictions: TensorLike, axis: int | Non
                     weights: TensorLike = 1.0, scope: str | None = None,
                     loss_collection: str | None = tf.compat.v1.GraphKeys.LOSSES,
                     reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS,
-                    dim: int | None = None) -> tf.Tensor:
-    """TF1's cosine distance of unit vectors, weighted and reduced, computed in Go.
+                    dim: int | None = None, backend: str | None = None) -> tf.Tensor:
+    """TF1's cosine distance of unit vectors, weighted and reduced, with cosloss's numbers.
 
         losses = 1 - sum(labels * predictions, axis, keepdims=True)
         return compute_weighted_loss(losses, weights, reduction=reduction)
@@ -44,6 +47,8 @@ def cosine_distance(labels: TensorLike, predictions: TensorLike, axis: int | Non
             mode; None or "" adds it nowhere.
         reduction: A `Reduction` key.
         dim: Deprecated alias of `axis`.
+        backend: "tf" or "go" (see `cosloss.tf.set_backend`); None: the
+            default.
 
     Returns:
         A float32 scalar tensor, or for `Reduction.NONE` a float32 tensor of
@@ -75,10 +80,30 @@ def cosine_distance(labels: TensorLike, predictions: TensorLike, axis: int | Non
             value_shape = tf.TensorShape(dims)
         else:
             value_shape = tf.TensorShape(None if reduction == Reduction.NONE else [])
-        loss = _cosine_distance_op(labels, predictions, weights, axis, reduction, value_shape)
+        if resolve(backend) == "go":
+            loss = _cosine_distance_op(labels, predictions, weights, axis, reduction, value_shape)
+        else:
+            loss = _cosine_distance_tf(labels, predictions, weights, axis, reduction,
+                                       "axis" if dim is None else "dim")
     if loss_collection and not tf.executing_eagerly():
         tf.compat.v1.add_to_collection(loss_collection, loss)
     return loss
+
+
+def _cosine_distance_tf(labels: tf.Tensor, predictions: tf.Tensor, weights: tf.Tensor,
+                        axis: int, reduction: str, axis_name: str) -> tf.Tensor:
+    """The op from TensorFlow primitives; TF1's weights rule checked as TensorFlow does."""
+    axis = static_axis(axis, labels.shape.rank, axis_name)
+    losses = _primitives.cosine_distance(labels, predictions, axis)
+    if weights.shape.is_fully_defined() and losses.shape.is_fully_defined():
+        # As the numpy API raises it (and TF's graph-time check).
+        assert_broadcastable(np.broadcast_to(np.float32(0), weights.shape.as_list()),
+                             np.broadcast_to(np.float32(0), losses.shape.as_list()))
+    else:
+        # TensorFlow's own check, for shapes known only when the graph runs.
+        from tensorflow.python.ops import weights_broadcast_ops
+        weights = weights_broadcast_ops.broadcast_weights(weights, losses)
+    return _primitives.weighted_loss_v1(losses, weights, reduction)
 
 
 def _cosine_distance_op(labels: tf.Tensor, predictions: tf.Tensor, weights: tf.Tensor,

@@ -13,8 +13,13 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+import numpy as np
+
+from cosloss._core import go
 from cosloss._losses.torch import COSINE_EMBEDDING, TORCH_COSINE, check_reduction
-from cosloss.tf._op import TensorLike, loss_op, reduced_shape
+from cosloss.tf import _primitives
+from cosloss.tf._backend import resolve
+from cosloss.tf._op import TensorLike, loss_op, reduced_shape, static_axis
 
 __all__ = ["cosine_similarity", "cosine_embedding_loss"]
 
@@ -30,12 +35,12 @@ def _float_pair(x1: TensorLike, x2: TensorLike, names: tuple[str, str],
 
 
 def cosine_similarity(x1: TensorLike, x2: TensorLike, dim: int = 1, eps: float = 1e-8,
-                      ) -> tf.Tensor:
-    """PyTorch's F.cosine_similarity as a TensorFlow op computed in Go.
+                      backend: str | None = None) -> tf.Tensor:
+    """PyTorch's F.cosine_similarity as a TensorFlow op with cosloss's numbers.
 
         similarity = sum(x1 * x2, dim) / (max(‖x1‖, eps) · max(‖x2‖, eps))
 
-    Forward pass and gradient are `cosloss.torch.nn.functional.cosine_similarity`'s.
+    Values and gradients are `cosloss.torch.nn.functional.cosine_similarity`'s.
 
     Args:
         x1: A float16, float32 or float64 tensor, or anything
@@ -43,6 +48,8 @@ def cosine_similarity(x1: TensorLike, x2: TensorLike, dim: int = 1, eps: float =
         x2: A tensor of x1's dtype whose shape broadcasts with x1's.
         dim: The int dimension of the broadcast shape (default 1).
         eps: The floor on each norm.
+        backend: "tf" or "go" (see `cosloss.tf.set_backend`); None: the
+            default.
 
     Returns:
         A tensor of the broadcast shape without `dim`, in the inputs' dtype.
@@ -59,18 +66,23 @@ def cosine_similarity(x1: TensorLike, x2: TensorLike, dim: int = 1, eps: float =
     """
     x1, x2 = _float_pair(x1, x2, ("x1", "x2"))
     shape = tf.broadcast_static_shape(x1.shape, x2.shape)
-    return loss_op(TORCH_COSINE, [x1, x2], x1.dtype, reduced_shape(shape, dim),
-                   "cosine_similarity", dim, eps)
+    if resolve(backend) == "go":
+        return loss_op(TORCH_COSINE, [x1, x2], x1.dtype, reduced_shape(shape, dim),
+                       "cosine_similarity", dim, eps)
+    with tf.name_scope("cosine_similarity"):
+        return _primitives.cosine(x1, x2, static_axis(dim, shape.rank, "dim"), go.COS,
+                                  go.FLOOR_NORM, float(eps))
 
 
 def cosine_embedding_loss(input1: TensorLike, input2: TensorLike, target: TensorLike,
-                          margin: float = 0.0, reduction: str = "mean") -> tf.Tensor:
-    """PyTorch's F.cosine_embedding_loss as a TensorFlow op computed in Go.
+                          margin: float = 0.0, reduction: str = "mean",
+                          backend: str | None = None) -> tf.Tensor:
+    """PyTorch's F.cosine_embedding_loss as a TensorFlow op with cosloss's numbers.
 
         loss_i = 1 - cos_i (target 1),  max(0, cos_i - margin) (target -1)
 
     with cos from Σx² + 1e-12 norms, reduced by "mean", "sum" or "none".
-    Forward pass and gradient are
+    Values and gradients are
     `cosloss.torch.nn.functional.cosine_embedding_loss`'s; target gets no
     gradient.
 
@@ -81,6 +93,8 @@ def cosine_embedding_loss(input1: TensorLike, input2: TensorLike, target: Tensor
         target: 1 or -1 per pair, of any real dtype.
         margin: A real scalar.
         reduction: "mean", "sum" or "none".
+        backend: "tf" or "go" (see `cosloss.tf.set_backend`); None: the
+            default.
 
     Returns:
         A scalar tensor, or for "none" the per-pair losses.
@@ -104,5 +118,32 @@ def cosine_embedding_loss(input1: TensorLike, input2: TensorLike, target: Tensor
         value_shape = tf.broadcast_static_shape(input1.shape, input2.shape)[:-1]
     else:
         value_shape = tf.TensorShape([])
-    return loss_op(COSINE_EMBEDDING, [input1, input2], input1.dtype, value_shape,
-                   "cosine_embedding_loss", margin, reduction, constants=[target])
+    if resolve(backend) == "go":
+        return loss_op(COSINE_EMBEDDING, [input1, input2], input1.dtype, value_shape,
+                       "cosine_embedding_loss", margin, reduction, constants=[target])
+    with tf.name_scope("cosine_embedding_loss"):
+        target = _checked_target(input1, input2, target, margin, reduction)
+        cos = _primitives.cosine(input1, input2, -1, go.COS, COSINE_EMBEDDING.cos.norm.rule,
+                                 COSINE_EMBEDDING.cos.norm.eps)
+        return _primitives.cosine_embedding_loss(cos, target, float(margin), reduction)
+
+
+def _checked_target(input1: tf.Tensor, input2: tf.Tensor, target: tf.Tensor, margin: float,
+                    reduction: str) -> tf.Tensor:
+    """target after the numpy API's checks: eagerly the same errors, in a graph
+    an assertion on its values that fails when the graph runs."""
+    if all(isinstance(t, tf.__internal__.EagerTensor) for t in (input1, input2, target)):
+        COSINE_EMBEDDING.prepare(input1.numpy(), input2.numpy(), target.numpy(), margin,
+                                 reduction)
+        return target
+    if not (target.dtype.is_floating or target.dtype.is_integer or target.dtype == tf.bool):
+        raise TypeError(f"cosine_embedding_loss needs target of a real dtype, got "
+                        f"{target.dtype.name}")
+    if target.shape.rank is not None and target.shape.rank not in (0, 1):
+        raise ValueError(f"cosine_embedding_loss needs a 0-d or 1-d target (one +1 or -1 per "
+                         f"pair), got target of shape {target.shape}")
+    t64 = tf.cast(target, tf.float64)
+    ok = tf.reduce_all(tf.equal(t64, 1.0) | tf.equal(t64, -1.0))
+    check = tf.debugging.Assert(ok, ["cosine_embedding_loss: target must hold only 1 and -1"])
+    with tf.control_dependencies([check]):
+        return tf.identity(target)

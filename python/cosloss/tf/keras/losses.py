@@ -13,23 +13,26 @@ from typing import Any
 import tensorflow as tf
 
 from cosloss._losses.flavours import TF2
-from cosloss._losses.keras import cosine_for
+from cosloss._losses.keras import KERAS3_COSINE, cosine_for
+from cosloss.tf._backend import resolve
 from cosloss.tf._op import TensorLike
 from cosloss.tf.seed import cosine_op
 
 __all__ = ["cosine_similarity", "cosine_proximity", "cosine", "CosineSimilarity"]
 
 
-def cosine_similarity(y_true: TensorLike, y_pred: TensorLike, axis: int = -1) -> tf.Tensor:
-    """Computes the negative cosine similarity as a TensorFlow op, in Go.
+def cosine_similarity(y_true: TensorLike, y_pred: TensorLike, axis: int = -1,
+                      backend: str | None = None) -> tf.Tensor:
+    """Computes the negative cosine similarity as a TensorFlow op with cosloss's numbers.
 
         loss = -sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis)
 
-    A TensorFlow op (graph or eager) whose forward pass and gradient both
-    run in cosloss's Go core, with the numbers of
+    A TensorFlow op (graph or eager) with the numbers of
     `cosloss.keras.losses.cosine_similarity`: in [-1, 1], -1 when the
     vectors point the same way, 0 for a zero vector. `cosine_proximity` and
-    `cosine` are aliases.
+    `cosine` are aliases. When tf.keras is Keras 3, the norms are floored
+    as Keras 3 floors them (‖x‖ ≥ 1e-7, where TensorFlow and tf-keras
+    floor Σx² at 1e-12), so the numbers are Keras 3's.
 
     Args:
         y_true: A float16, float32 or float64 tensor, or anything
@@ -38,6 +41,8 @@ def cosine_similarity(y_true: TensorLike, y_pred: TensorLike, axis: int = -1) ->
             y_true's.
         axis: The int dimension along which the cosine similarity is
             computed.
+        backend: "tf" (TensorFlow primitives) or "go" (the Go core through
+            tf.numpy_function); None: `cosloss.tf.get_backend()`.
 
     Returns:
         A tensor of the broadcast shape without `axis`, in the inputs' dtype.
@@ -54,7 +59,8 @@ def cosine_similarity(y_true: TensorLike, y_pred: TensorLike, axis: int = -1) ->
         >>> cosloss.tf.keras.losses.cosine_similarity(y_true, y_pred, axis=1).numpy()
         array([-0., -1.,  1.], dtype=float32)
     """
-    return cosine_op(cosine_for(TF2), y_true, y_pred, axis, "cosine_similarity")
+    loss = KERAS3_COSINE if _keras3() else cosine_for(TF2)
+    return cosine_op(loss, y_true, y_pred, axis, "cosine_similarity", backend)
 
 
 cosine_proximity = cosine_similarity
@@ -76,7 +82,7 @@ def _keras3() -> bool:
 # custom_objects (the metric of the same class name is "cosloss.metrics>...").
 @tf.keras.utils.register_keras_serializable(package="cosloss.losses")
 class CosineSimilarity(tf.keras.losses.Loss):
-    """A Keras `Loss` whose per-sample -cos (and its gradient) comes from cosloss.
+    """A Keras `Loss` whose per-sample -cos (and its gradient) has cosloss's numbers.
 
         losses = -sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis)
         loss = reduce(losses * sample_weight)
@@ -93,14 +99,19 @@ class CosineSimilarity(tf.keras.losses.Loss):
         reduction: A Keras reduction key: "auto", "sum_over_batch_size",
             "sum" or "none".
         name: The loss's name.
+        backend: "tf" or "go" for every call (see `cosloss.tf.set_backend`);
+            None: the default when the loss is called.
+        dtype: Under Keras 3, the dtype its `Loss.__call__` casts both
+            inputs to (None: float32); tf-keras takes none.
 
     Raises:
         ValueError: An invalid `reduction` (raised by Keras).
+        TypeError: A `dtype` under tf-keras.
 
     Example:
-        >>> loss = cosloss.tf.keras.losses.CosineSimilarity(axis=1)
+        >>> loss = cosloss.tf.keras.losses.CosineSimilarity(axis=1, reduction="sum_over_batch_size")
         >>> loss
-        cosloss.tf.keras.losses.CosineSimilarity(axis=1, reduction='auto', name='cosine_similarity')
+        cosloss.tf.keras.losses.CosineSimilarity(axis=1, reduction='sum_over_batch_size', name='cosine_similarity')
         >>> y_true = tf.constant([[0., 1.], [1., 1.]])
         >>> y_pred = tf.constant([[1., 0.], [1., 1.]])
         >>> loss(y_true, y_pred).numpy()  # mean of [-0., -1.]
@@ -110,11 +121,19 @@ class CosineSimilarity(tf.keras.losses.Loss):
     """
 
     def __init__(self, axis: int = -1, reduction: str = "auto",
-                 name: str = "cosine_similarity") -> None:
-        if _keras3() and reduction == "auto":
-            reduction = "sum_over_batch_size"  # Keras 3 has no "auto"
-        super().__init__(reduction=reduction, name=name)
+                 name: str = "cosine_similarity", backend: str | None = None,
+                 dtype: Any = None) -> None:
+        if not _keras3():
+            if dtype is not None:
+                raise TypeError("dtype is Keras 3's argument; tf-keras's CosineSimilarity "
+                                f"takes none, got dtype={dtype!r}")
+            super().__init__(reduction=reduction, name=name)
+        else:
+            if reduction == "auto":
+                reduction = "sum_over_batch_size"  # Keras 3 has no "auto"
+            super().__init__(reduction=reduction, name=name, dtype=dtype)
         self.axis = axis
+        self.backend = None if backend is None else resolve(backend)
 
     def call(self, y_true: TensorLike, y_pred: TensorLike) -> tf.Tensor:
         """The per-sample losses, before Keras weights and reduces them.
@@ -135,20 +154,29 @@ class CosineSimilarity(tf.keras.losses.Loss):
             >>> loss.call(tf.constant([[1., 2.]]), tf.constant([[2., 1.]])).numpy()
             array([-0.8], dtype=float32)
         """
-        return cosine_similarity(y_true, y_pred, axis=self.axis)
+        if _keras3():
+            # Keras 3's cosine_similarity converts y_true to y_pred's dtype.
+            y_pred = tf.convert_to_tensor(y_pred)
+            y_true = tf.cast(y_true, y_pred.dtype)
+        return cosine_similarity(y_true, y_pred, axis=self.axis, backend=self.backend)
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments, for Keras serialization.
 
         Returns:
-            Keras's `Loss.get_config()` dict with "axis" added.
+            Keras's `Loss.get_config()` dict with "axis" added (which
+            Keras 3's own drops, so its reloaded loss forgets the axis), and
+            "backend" when the constructor was given one.
 
         Example:
-            >>> cosloss.tf.keras.losses.CosineSimilarity(axis=1).get_config()
-            {'reduction': 'auto', 'name': 'cosine_similarity', 'axis': 1}
+            >>> config = cosloss.tf.keras.losses.CosineSimilarity(axis=1, reduction="sum").get_config()
+            >>> config["axis"], config["reduction"]
+            (1, 'sum')
         """
         config = super().get_config()
         config["axis"] = self.axis
+        if self.backend is not None:
+            config["backend"] = self.backend
         return config
 
     def __repr__(self) -> str:

@@ -14,21 +14,26 @@ from typing import Any
 import tensorflow as tf
 
 from cosloss._losses.flavours import TF115
-from cosloss._losses.keras import cosine_for
+from cosloss._losses.keras import KERAS3_METRIC_COSINE, cosine_for
+from cosloss.tf._backend import resolve
 from cosloss.tf._op import TensorLike
+from cosloss.tf.keras.losses import _keras3
 from cosloss.tf.seed import cosine_op
 
 __all__ = ["CosineSimilarity"]
 
 
-def _cosine(y_true: TensorLike, y_pred: TensorLike, axis: int = -1) -> tf.Tensor:
-    # +cos with TensorFlow's norms: TF 1.15's loss function, every version's metric.
-    return cosine_op(cosine_for(TF115), y_true, y_pred, axis, "cosine_similarity")
+def _cosine(y_true: TensorLike, y_pred: TensorLike, axis: int = -1,
+            backend: str | None = None) -> tf.Tensor:
+    # +cos with TensorFlow's norms (TF 1.15's loss function, every tf-keras
+    # version's metric), or with Keras 3's.
+    loss = KERAS3_METRIC_COSINE if _keras3() else cosine_for(TF115)
+    return cosine_op(loss, y_true, y_pred, axis, "cosine_similarity", backend)
 
 
 @tf.keras.utils.register_keras_serializable(package="cosloss.metrics")
 class CosineSimilarity(tf.keras.metrics.MeanMetricWrapper):
-    """A Keras `Metric`: the running mean of +cos, each batch's cosines computed in Go.
+    """A Keras `Metric`: the running mean of +cos, each batch's cosines cosloss's.
 
         values = sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis)
         result = sum(sample_weight * values) / sum(sample_weight)   # over every batch
@@ -44,6 +49,8 @@ class CosineSimilarity(tf.keras.metrics.MeanMetricWrapper):
         dtype: The dtype of the state and of the cast inputs (None:
             float32).
         axis: The int dimension along which the cosine is computed.
+        backend: "tf" or "go" for every update (see
+            `cosloss.tf.set_backend`); None: the default at each update.
 
     Raises:
         TypeError: `dtype` is not a dtype Keras accepts (raised by Keras).
@@ -55,14 +62,18 @@ class CosineSimilarity(tf.keras.metrics.MeanMetricWrapper):
         0.5
     """
 
-    def __init__(self, name: str = "cosine_similarity", dtype: Any = None, axis: int = -1) -> None:
-        super().__init__(_cosine, name, dtype=dtype, axis=axis)
+    def __init__(self, name: str = "cosine_similarity", dtype: Any = None, axis: int = -1,
+                 backend: str | None = None) -> None:
+        backend = None if backend is None else resolve(backend)
+        super().__init__(_cosine, name, dtype=dtype, axis=axis, backend=backend)
+        self.backend = backend
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments, for Keras serialization.
 
         Returns:
-            A dict with "name", "dtype" and "axis".
+            A dict with "name", "dtype" and "axis" (and "backend" when the
+            constructor was given one).
 
         Example:
             >>> cosloss.tf.keras.metrics.CosineSimilarity(axis=1).get_config()["axis"]
@@ -71,7 +82,10 @@ class CosineSimilarity(tf.keras.metrics.MeanMetricWrapper):
         config = super().get_config()
         # Keras's own config holds the wrapped function; this class makes it.
         config.pop("fn", None)
-        return {"name": config["name"], "dtype": config["dtype"], "axis": config["axis"]}
+        config = {"name": config["name"], "dtype": config["dtype"], "axis": config["axis"]}
+        if self.backend is not None:
+            config["backend"] = self.backend
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> CosineSimilarity:
