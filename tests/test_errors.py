@@ -269,10 +269,29 @@ OBJ = np.array([[1.0, "a", None]], dtype=object)
 CPLX = np.ones((2, 3), dtype=np.complex64)
 
 
-@pytest.mark.parametrize("bad", [OBJ, CPLX], ids=["object", "complex"])
+# complex64 and complex128 are l2_normalize's (TF 2.x's complex branch); a
+# complex dtype TensorFlow has no counterpart of is not.
+@pytest.mark.parametrize("bad", [OBJ, CPLX.astype(np.clongdouble)], ids=["object", "clongdouble"])
 def test_l2_normalize_bad_dtype(flavour, bad):
     with pytest.raises(TypeError, match=r"\bx\b"):
         flavour.mod.nn.l2_normalize(bad, axis=-1)
+
+
+def test_l2_normalize_complex_errors(flavour):
+    # A complex epsilon stays a TypeError (TF 2.21: "Cannot convert (1e-12+0j)
+    # to EagerTensor of dtype float"), and a complex upstream for real x too.
+    with pytest.raises(TypeError, match="epsilon"):
+        flavour.mod.nn.l2_normalize(CPLX, axis=-1, epsilon=1e-12 + 0j)
+    with pytest.raises(TypeError, match="upstream"):
+        flavour.mod.value_and_grad(flavour.mod.nn.l2_normalize, np.ones((2, 3), f32),
+                                   upstream=CPLX)
+    with pytest.raises(ValueError, match=r"axis=\[1, -1\] repeats"):
+        flavour.mod.nn.l2_normalize(CPLX, axis=[1, -1])
+    # TensorFlow types a Python list that starts with a float and holds a
+    # complex as mixed types (a ValueError); one that starts complex is complex128.
+    with pytest.raises(ValueError, match="mixed types"):
+        flavour.mod.nn.l2_normalize([3.0, 4j])
+    assert flavour.mod.nn.l2_normalize([4j, 3]).dtype == np.complex128
 
 
 @pytest.mark.parametrize("bad", [OBJ, CPLX], ids=["object", "complex"])

@@ -240,3 +240,54 @@ def test_value_and_grad_rejects_other_callables(cosloss):
     with pytest.raises(ValueError, match="upstream"):
         cosloss.value_and_grad(cosloss.keras.losses.cosine_similarity, [[1.0, 0.0]], [[1.0, 1.0]],
                                upstream=[1.0, 2.0, 3.0])
+
+
+# Complex l2_normalize. TF's graph (nn_impl.l2_normalize, complex branch) is
+# built from real, imag and complex, whose gradients pass (re, im) pairs
+# through, so TF's gradient for the complex upstream g is d/dre + i d/dim of
+# the real function Re Σ conj(g)·l2_normalize(x) (TF's conj-based convention;
+# checked with tf.GradientTape in TF 2.21, below).
+@given(case=normalize_case(), dtype=st.sampled_from([np.complex128, np.complex64]))
+def test_complex_l2_normalize_matches_finite_differences(cosloss, case, dtype):
+    x_re, axis, g_re = case
+    rng = np.random.default_rng(int(abs(x_re.flat[0]) * 1e6))
+    x_im, g_im = rng.standard_normal(x_re.shape), rng.standard_normal(x_re.shape)
+    x, g = (x_re + 1j * x_im).astype(dtype), (g_re + 1j * g_im).astype(dtype)
+    value, (dx,) = cosloss.value_and_grad(cosloss.nn.l2_normalize, x, axis=axis, upstream=g)
+    assert value.dtype == dx.dtype == np.dtype(dtype) and dx.shape == x.shape
+    x128 = x.astype(np.complex128)
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.complex128 else dict(rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(value, ref.l2_normalize(x128, axis), **tol)
+
+    def loss(re, im):
+        return float(np.sum((np.conj(g.astype(np.complex128)) * ref.l2_normalize(re + 1j * im, axis)).real))
+
+    re, im = x128.real.copy(), x128.imag.copy()
+    expected = (central_difference(lambda r: loss(r, im), re)
+                + 1j * central_difference(lambda i: loss(re, i), im))
+    if dtype == np.complex128:
+        assert_grad_close(dx, expected)
+    else:
+        np.testing.assert_allclose(dx, expected, rtol=1e-4, atol=1e-4 * max(1.0, np.abs(expected).max()))
+
+
+def test_complex_l2_normalize_gradient_as_tensorflow_gives_it(cosloss):
+    # Measured with TF 2.21: tf.GradientTape over tf.nn.l2_normalize(x, axis=1),
+    # output_gradients=g, complex64. A zero or tiny vector (under the ε floor)
+    # gets g·1e6, as for real input.
+    x = np.array([[3 + 4j, 1 - 2j], [0j, 0j], [1e-7 + 0j, 0j]], np.complex64)
+    g = np.array([[1 + 0.5j, -2 + 1j], [1 + 1j, 2 - 1j], [0.5j, 1]], np.complex64)
+    value, (dx,) = cosloss.value_and_grad(cosloss.nn.l2_normalize, x, axis=1, upstream=g)
+    np.testing.assert_allclose(value, [[0.5477226 + 0.73029673j, 0.18257418 - 0.36514837j],
+                                       [0, 0], [0.1, 0]], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(dx, [[1.6431677e-01 + 6.694387e-02j, -3.7123418e-01 + 1.947458e-01j],
+                                    [1e6 + 1e6j, 2e6 - 1e6j], [5e5j, 1e6]], rtol=1e-6, atol=1e-7)
+    # The default upstream is ones (1 + 0j), and a real upstream is taken as
+    # complex, as TF takes a float32 output_gradients here.
+    _, (d_default,) = cosloss.value_and_grad(cosloss.nn.l2_normalize, x, axis=1)
+    _, (d_real,) = cosloss.value_and_grad(cosloss.nn.l2_normalize, x, axis=1,
+                                          upstream=np.ones((3, 2), np.float32))
+    expected = [[1.09544516e-01 - 0.09737289j, 1.58230960e-01 + 0.048686445j],
+                [1e6, 1e6], [1e6, 1e6]]
+    np.testing.assert_allclose(d_default, expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(d_real, d_default)

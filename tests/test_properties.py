@@ -340,3 +340,28 @@ def test_big_endian_inputs(flavour):
                              ref.keras_cosine(native(y), native(y[::-1]), sign=flavour.sign))
     assert_matches_reference(flavour.mod.losses.cosine_distance(x, y, axis=1),
                              ref.cosine_distance(native(x), native(y), axis=1))
+
+
+# ---------------------------------------------------------------------------
+# l2_normalize of complex input (TF 2.x's complex branch)
+# ---------------------------------------------------------------------------
+
+CPLX_DTYPES = [np.dtype(np.complex64), np.dtype(np.complex128)]
+
+
+@given(data=st.data())
+def test_l2_normalize_complex(flavour, data):
+    dtype = data.draw(st.sampled_from(CPLX_DTYPES), label="dtype")
+    shape = data.draw(S.shapes(), label="shape")
+    real = dtype.type(0).real.dtype
+    re = data.draw(S.arrays(real, shape), label="re")
+    im = data.draw(S.arrays(real, shape), label="im")
+    x = data.draw(S.layout_of((re + 1j * im).astype(dtype)), label="x")
+    axis = data.draw(S.any_axis(len(shape)), label="axis")
+    x0 = native(x)
+    out = flavour.mod.nn.l2_normalize(x, axis=axis)
+    expected = ref.l2_normalize(x0, axis=axis)
+    assert_matches_reference(out.real, expected.real)
+    assert_matches_reference(out.imag, expected.imag)
+    assert out.dtype == dtype and out.shape == x.shape
+    assert_unchanged([x], [x0])

@@ -100,8 +100,46 @@ class _AxesLayout:
         return np.ascontiguousarray(np.transpose(transposed, np.argsort(self.order)))
 
 
+def _pairs(z: np.ndarray) -> np.ndarray:
+    """A complex array as a real one with a trailing axis of 2 (re, im): a view, no copy.
+
+    x.real is a view with x's strides; the imaginary part sits half an
+    element further on, whatever those strides are.
+    """
+    half = z.itemsize // 2
+    return np.lib.stride_tricks.as_strided(z.real, z.shape + (2,), z.strides + (half,),
+                                           writeable=False)
+
+
+def _complex(pairs: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """_pairs undone for a C-contiguous real array: a complex view of it."""
+    return np.ascontiguousarray(pairs).view(dtype)[..., 0]
+
+
+# Complex x (TF >= 2.x's branch of tf.nn.l2_normalize):
+#
+#     square_sum = real(reduce_sum(square(real(x)) + square(imag(x)), axis, keepdims))
+#     x_inv_norm = rsqrt(maximum(square_sum, epsilon))        # epsilon in the real dtype
+#     return complex(real(x) * x_inv_norm, imag(x) * x_inv_norm)
+#
+# is the real l2_normalize of x's (re, im) pairs over axis plus the pair
+# axis, so the Go core computes it (sum of squares accumulated in float64,
+# as for real input) on a real view of x, and epsilon is rounded to the
+# real dtype as TensorFlow's maximum does. TensorFlow's gradient is the
+# real one too: real, imag and complex pass gradients through as pairs, so
+# with the complex upstream g the gradient is d/dre + i d/dim of
+# Σ re(g)·re(out) + im(g)·im(out) = Re Σ conj(g)·out, which is TF's
+# convention (conj-based: for holomorphic f it gives conj(f'(z))·g). The
+# pairs' real gradient is that, so the same Go pass gives it.
+def _as_pairs(x: np.ndarray, axes: tuple) -> tuple[np.ndarray, tuple]:
+    return _pairs(x), tuple(axes) + (x.ndim,)
+
+
 def l2_normalize(x: np.ndarray, axes: tuple, epsilon: float) -> np.ndarray:
-    """x · rsqrt(max(Σx², ε)) over axes (sorted, unique, non-negative)."""
+    """x · rsqrt(max(Σx², ε)) over axes (sorted, unique, non-negative); complex x by pairs."""
+    if x.dtype.kind == "c":
+        pairs, pair_axes = _as_pairs(x, axes)
+        return _complex(l2_normalize(pairs, pair_axes, epsilon), x.dtype)
     dtype, work = x.dtype, compute_dtype(x.dtype)
     layout = _AxesLayout(x.shape, axes)
     out = np.empty(layout.merged_shape, dtype=work)
@@ -113,7 +151,12 @@ def l2_normalize(x: np.ndarray, axes: tuple, epsilon: float) -> np.ndarray:
 
 def l2_normalize_grad(x: np.ndarray, axes: tuple, epsilon: float, upstream: np.ndarray,
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """(l2_normalize(x), its gradient for upstream of x's shape)."""
+    """(l2_normalize(x), its gradient for upstream of x's shape); complex x by pairs."""
+    if x.dtype.kind == "c":
+        pairs, pair_axes = _as_pairs(x, axes)
+        g = _pairs(np.ascontiguousarray(np.broadcast_to(upstream, x.shape), dtype=x.dtype))
+        value, dx = l2_normalize_grad(pairs, pair_axes, epsilon, g)
+        return _complex(value, x.dtype), _complex(dx, x.dtype)
     dtype, work = x.dtype, compute_dtype(x.dtype)
     layout = _AxesLayout(x.shape, axes)
     out = np.empty(layout.merged_shape, dtype=work)
