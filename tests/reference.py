@@ -275,7 +275,9 @@ def cosine_distance(labels, predictions, axis, weights=1.0,
         raise ValueError(f"Shapes {pred.shape} and {lab.shape} are incompatible")
     with np.errstate(all="ignore"):
         prod = (pred * lab).astype(F32)
-        s = seq_sum(prod, axis=int(axis), keepdims=True)
+        # TF 2.21 eagerly takes a list of axes here too (reduce_sum(axis=(axis,))).
+        listed = isinstance(axis, (list, tuple, np.ndarray)) and np.ndim(axis) == 1
+        s = seq_sum(prod, axis=list(axis) if listed else int(axis), keepdims=True)
         losses = (np.float32(1) - s).astype(F32)
     return compute_weighted_loss_v1(losses, weights, reduction)
 

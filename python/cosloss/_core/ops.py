@@ -42,7 +42,12 @@ def cosine(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple,
     """form(cos(x, y)) along axis of the broadcast shape, axis removed.
 
     rule and epsilon say how each norm is kept away from zero (see go).
+    axis may be a tuple of axes (see _merged): the value is then of shape
+    without them.
     """
+    if isinstance(axis, tuple):
+        m = _Merged(x, y, axis, shape)
+        return cosine(m.x, m.y, m.axis, form, m.shape, rule, epsilon).reshape(m.value_shape)
     dtype, work = x.dtype, compute_dtype(x.dtype)
     out = np.empty(shape[:axis] + shape[axis + 1:], dtype=work)
     if out.size:
@@ -58,8 +63,42 @@ def _pair_views(x: np.ndarray, y: np.ndarray, axis: int, shape: tuple[int, ...],
     return x3, xs, y3, ys
 
 
-def cosine_distance(labels: np.ndarray, predictions: np.ndarray, axis: int) -> np.ndarray:
-    """1 − Σ labels·predictions along axis (float32, axis kept)."""
+class _Merged:
+    """Two inputs with the listed axes of their broadcast shape merged into one.
+
+    TensorFlow reduces over a list of axes; the Go core over one. Each input
+    (of rank padded to the broadcast shape's) gets the listed axes merged as
+    l2_normalize's _AxesLayout merges them: consecutive axes in place, others
+    moved last, which copies. The callers check that neither input is
+    broadcast along a listed axis (TensorFlow normalizes such an input over
+    its own, smaller, slices, which a merged axis cannot express), so the
+    merged axis has one length in both and the other axes broadcast as
+    before. No input is modified.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, axes: tuple, shape: tuple):
+        ndim = len(shape)
+        self.x_shape, self.y_shape = x.shape, y.shape
+        self.x_layout = _AxesLayout((1,) * (ndim - x.ndim) + x.shape, axes)
+        self.y_layout = _AxesLayout((1,) * (ndim - y.ndim) + y.shape, axes)
+        self.x = self.x_layout.merge(x.reshape(self.x_layout.shape))
+        self.y = self.y_layout.merge(y.reshape(self.y_layout.shape))
+        self.axis = self.x_layout.axis
+        self.shape = np.broadcast_shapes(self.x.shape, self.y.shape)
+        self.value_shape = tuple(d for a, d in enumerate(shape) if a not in axes)
+        self.kept_shape = tuple(1 if a in axes else d for a, d in enumerate(shape))
+
+    def restore(self, dx: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Gradients of the merged inputs as gradients of the inputs."""
+        return (self.x_layout.restore(dx).reshape(self.x_shape),
+                self.y_layout.restore(dy).reshape(self.y_shape))
+
+
+def cosine_distance(labels: np.ndarray, predictions: np.ndarray, axis: int | tuple) -> np.ndarray:
+    """1 − Σ labels·predictions along axis, an int or a tuple of axes (float32, axes kept)."""
+    if isinstance(axis, tuple):
+        m = _Merged(labels, predictions, axis, labels.shape)
+        return cosine_distance(m.x, m.y, m.axis).reshape(m.kept_shape)
     shape = labels.shape
     out = np.empty(shape[:axis] + (1,) + shape[axis + 1:], dtype=np.float32)
     if out.size:
@@ -181,6 +220,14 @@ def cosine_grad(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple
     (sample weights, say): an out array overlapping one of them is not
     written here, so that they still hold the caller's values then.
     """
+    if isinstance(axis, tuple):
+        # The gradients are computed in the merged layout, so out is filled
+        # by the caller's deliver once they are restored.
+        m = _Merged(x, y, axis, shape)
+        g = np.broadcast_to(upstream, m.value_shape).reshape(
+            m.shape[:m.axis] + m.shape[m.axis + 1:])
+        value, dx, dy = cosine_grad(m.x, m.y, m.axis, form, m.shape, g, rule, epsilon)
+        return (value.reshape(m.value_shape), *m.restore(dx, dy))
     dtype, work = x.dtype, compute_dtype(x.dtype)
     value = np.empty(shape[:axis] + shape[axis + 1:], dtype=work)
     g = np.ascontiguousarray(np.broadcast_to(upstream, value.shape), dtype=work)
@@ -210,9 +257,18 @@ def _writable_into(o: np.ndarray, shape: tuple, dtype: np.dtype, *others: np.nda
             and not any(np.may_share_memory(o, a) for a in others))
 
 
-def cosine_distance_grad(labels: np.ndarray, predictions: np.ndarray, axis: int,
+def cosine_distance_grad(labels: np.ndarray, predictions: np.ndarray, axis: int | tuple,
                          upstream: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(1 − Σ labels·predictions with axis kept, d/dlabels, d/dpredictions), float32."""
+    """(1 − Σ labels·predictions with axis kept, d/dlabels, d/dpredictions), float32.
+
+    axis is an int or a tuple of axes, as in cosine_distance.
+    """
+    if isinstance(axis, tuple):
+        m = _Merged(labels, predictions, axis, labels.shape)
+        g = np.broadcast_to(upstream, m.kept_shape).reshape(
+            m.shape[:m.axis] + (1,) + m.shape[m.axis + 1:])
+        value, dl, dp = cosine_distance_grad(m.x, m.y, m.axis, g)
+        return (value.reshape(m.kept_shape), *m.restore(dl, dp))
     shape = labels.shape
     value = np.empty(shape[:axis] + (1,) + shape[axis + 1:], dtype=np.float32)
     dl, dp = np.empty(shape, np.float32), np.empty(shape, np.float32)

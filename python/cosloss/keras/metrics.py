@@ -14,8 +14,8 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from cosloss._core import go
 from cosloss._core import ops
-from cosloss._core.arrays import (FLOAT_DTYPES, axis_index, broadcast_shape, convert, describe,
-                                  normalize_axis, str_or_none)
+from cosloss._core.arrays import (FLOAT_DTYPES, axes_arg, broadcast_shape, convert, describe,
+                                  str_or_none)
 from cosloss._losses.cosine import CosineLoss
 from cosloss._losses.flavours import TF_NORM
 from cosloss._losses.reductions import (assert_broadcastable, squeeze_or_expand_inputs,
@@ -47,12 +47,15 @@ class CosineSimilarity:
             "cosine_similarity".
         dtype: The dtype of the state and of the cast inputs; None means
             float32.
-        axis: The int dimension along which the cosine similarity is
-            computed.
+        axis: The dimension along which the cosine similarity is
+            computed: an int, or a list or tuple of ints (TensorFlow's
+            reduce_sum takes one; both inputs must then span each listed
+            axis, cosloss does not broadcast along them).
 
     Raises:
         TypeError: `dtype` is not float16, float32 or float64, `name` is not
-            a str or None, or `axis` is not an int.
+            a str or None, or `axis` is not an int or a list or tuple of
+            ints.
 
     Example:
         >>> m = cosloss.keras.metrics.CosineSimilarity(axis=1)
@@ -70,14 +73,14 @@ class CosineSimilarity:
     count: np.floating
 
     def __init__(self, name: str = "cosine_similarity", dtype: DTypeLike | None = None,
-                 axis: int = -1) -> None:
+                 axis: int | list[int] | tuple[int, ...] = -1) -> None:
         str_or_none(name, "name")
         # Keras names an unnamed metric after its class.
         self.name = "cosine_similarity" if name is None else name
         self.dtype: np.dtype[Any] = _float_dtype(dtype)
         # Checked here rather than at the first update, where TensorFlow
         # checks it, so that a bad axis is reported where it was passed.
-        self.axis = axis_index(axis)
+        self.axis = axes_arg(axis)  # an int, or a list or tuple of ints kept as given
         self.reset_states()
 
     def update_state(self, y_true: ArrayLike, y_pred: ArrayLike,
@@ -120,7 +123,7 @@ class CosineSimilarity:
         y_pred = convert(y_pred, "y_pred").astype(self.dtype, copy=False)
         y_pred, y_true = squeeze_or_expand_inputs(y_pred, y_true, strict=True)
         shape = broadcast_shape(y_true, "y_true", y_pred, "y_pred")
-        axis = normalize_axis(self.axis, len(shape))
+        axis = _VALUES.axes(y_true, y_pred, self.axis, shape)
         values = _VALUES.cosine(y_true, y_pred, axis, shape, _VALUES.norm)
         count: float
         if sample_weight is None:
