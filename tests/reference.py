@@ -147,8 +147,26 @@ def squeeze_or_expand_weights(losses, w, name="sample_weight"):
 # --------------------------------------------------------------------------
 
 def l2_normalize(x, axis=None, epsilon=1e-12):
-    """x * rsqrt(max(sum(x**2, axis, keepdims), epsilon)), op by op in x.dtype."""
+    """x * rsqrt(max(sum(x**2, axis, keepdims), epsilon)), op by op in x.dtype.
+
+    Complex x follows TF 2.21's complex branch (nn_impl.l2_normalize, read
+    in the installed source):
+        square_sum = real(reduce_sum(square(real(x)) + square(imag(x)), axis, keepdims))
+        x_inv_norm = rsqrt(maximum(square_sum, epsilon))   # epsilon in the real dtype
+        return complex(real(x) * x_inv_norm, imag(x) * x_inv_norm)
+    """
     x = tf_convert(x)
+    if x.dtype.kind == "c":
+        rt = x.real.dtype
+        re, im = x.real.astype(rt), x.imag.astype(rt)
+        with np.errstate(all="ignore"):
+            sq = (np.square(re).astype(rt) + np.square(im).astype(rt)).astype(rt)
+            s = seq_sum(sq, axis=axis, keepdims=True)
+            m = np.maximum(s, np.asarray(epsilon, dtype=rt))
+            inv = (rt.type(1) / np.sqrt(m).astype(rt)).astype(rt)
+            out = np.empty(x.shape, x.dtype)
+            out.real, out.imag = (re * inv).astype(rt), (im * inv).astype(rt)
+            return out
     _check_float(x, "x")
     dt = x.dtype
     with np.errstate(all="ignore"):
@@ -257,7 +275,9 @@ def cosine_distance(labels, predictions, axis, weights=1.0,
         raise ValueError(f"Shapes {pred.shape} and {lab.shape} are incompatible")
     with np.errstate(all="ignore"):
         prod = (pred * lab).astype(F32)
-        s = seq_sum(prod, axis=int(axis), keepdims=True)
+        # TF 2.21 eagerly takes a list of axes here too (reduce_sum(axis=(axis,))).
+        listed = isinstance(axis, (list, tuple, np.ndarray)) and np.ndim(axis) == 1
+        s = seq_sum(prod, axis=list(axis) if listed else int(axis), keepdims=True)
         losses = (np.float32(1) - s).astype(F32)
     return compute_weighted_loss_v1(losses, weights, reduction)
 

@@ -6,6 +6,8 @@ through gopy), so each case also checks "never a RuntimeError".
 
 import re
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -139,11 +141,53 @@ def test_cosine_distance_axis_out_of_range(flavour, axis):
         flavour.mod.losses.cosine_distance(X, X, axis=axis)
 
 
-def test_cosine_distance_axis_list_rejected(flavour):
-    # §3: axis is wrapped in a 1-tuple; a list is rejected by TF.
-    with pytest.raises((ValueError, TypeError), match="axis"):
-        flavour.mod.losses.cosine_distance(np.ones((2, 3, 4), f32),
-                                           np.ones((2, 3, 4), f32), axis=[1, 2])
+# TF 2.21 eagerly: cosine_distance, the Keras function, class and metric
+# take a list of axes; a repeated one is an InvalidArgumentError ("Axes
+# contains duplicate dimension: 1"), one out of range too ("Invalid
+# reduction dimension (3 for input with 3 dimension(s)"). cosloss raises
+# ValueError naming the argument, as for a single axis.
+LIST_AXIS_USERS = {
+    "cosine_distance": lambda f, a, b, axis: f.mod.losses.cosine_distance(a, b, axis=axis),
+    "cosine_distance dim": lambda f, a, b, axis: f.mod.losses.cosine_distance(a, b, dim=axis),
+    "function": lambda f, a, b, axis: _keras_fn(f)(a, b, axis=axis),
+    "class": lambda f, a, b, axis: f.mod.keras.losses.CosineSimilarity(axis=axis)(a, b),
+    "metric": lambda f, a, b, axis: f.mod.keras.metrics.CosineSimilarity(axis=axis)(a, b),
+    "seed": lambda f, a, b, axis: _seed(importlib.import_module("cosloss"))[0](a, b, axis=axis),
+}
+
+
+@pytest.mark.parametrize("user", LIST_AXIS_USERS)
+@pytest.mark.parametrize("axis, match", [
+    ([1, 1], r"NAME=\[1, 1\] repeats an axis"), ((2, -1), r"NAME=\(2, -1\) repeats an axis"),
+    ([1, 3], r"NAME=3 is out of range"), ((0, -4), r"NAME=-4 is out of range"),
+])
+def test_axis_list_repeated_or_out_of_range(flavour, user, axis, match):
+    x = np.ones((2, 3, 4), f32)
+    name = "dim" if user.endswith("dim") else "axis"
+    with pytest.raises(ValueError, match=match.replace("NAME", name)):
+        LIST_AXIS_USERS[user](flavour, x, x, axis)
+
+
+@pytest.mark.parametrize("user", LIST_AXIS_USERS)
+@pytest.mark.parametrize("axis, got", [
+    ([1, 1.5], "1.5 of type float"), ([[1, 2]], r"\[\[1, 2\]\] of type list, which nests"),
+    (np.array([[1, 2]]), r"an array of shape \(1, 2\)"), ([True], "True of type bool"),
+])
+def test_axis_list_of_non_ints(flavour, user, axis, got):
+    # TF flattens nested axes; cosloss takes one level and says so.
+    x = np.ones((2, 3, 4), f32)
+    name = "dim" if user.endswith("dim") else "axis"
+    with pytest.raises(TypeError, match=rf"^{name} must be an int.*, got {got}"):
+        LIST_AXIS_USERS[user](flavour, x, x, axis)
+
+
+@pytest.mark.parametrize("user", ["function", "class", "metric", "seed"])
+def test_axis_list_input_broadcast_along_a_listed_axis(flavour, user):
+    # TF normalizes such an input over its own smaller slices; cosloss, which
+    # merges the listed axes into one, refuses it and names the input.
+    with pytest.raises(ValueError, match=r"(y_true|a) has shape \(2, 1, 4\), which broadcasts "
+                                         r"along axis 1 of the listed axes \[1, 2\]"):
+        LIST_AXIS_USERS[user](flavour, np.ones((2, 1, 4), f32), np.ones((2, 3, 4), f32), [1, 2])
 
 
 @pytest.mark.parametrize("axis", [2, -3])
@@ -269,10 +313,29 @@ OBJ = np.array([[1.0, "a", None]], dtype=object)
 CPLX = np.ones((2, 3), dtype=np.complex64)
 
 
-@pytest.mark.parametrize("bad", [OBJ, CPLX], ids=["object", "complex"])
+# complex64 and complex128 are l2_normalize's (TF 2.x's complex branch); a
+# complex dtype TensorFlow has no counterpart of is not.
+@pytest.mark.parametrize("bad", [OBJ, CPLX.astype(np.clongdouble)], ids=["object", "clongdouble"])
 def test_l2_normalize_bad_dtype(flavour, bad):
     with pytest.raises(TypeError, match=r"\bx\b"):
         flavour.mod.nn.l2_normalize(bad, axis=-1)
+
+
+def test_l2_normalize_complex_errors(flavour):
+    # A complex epsilon stays a TypeError (TF 2.21: "Cannot convert (1e-12+0j)
+    # to EagerTensor of dtype float"), and a complex upstream for real x too.
+    with pytest.raises(TypeError, match="epsilon"):
+        flavour.mod.nn.l2_normalize(CPLX, axis=-1, epsilon=1e-12 + 0j)
+    with pytest.raises(TypeError, match="upstream"):
+        flavour.mod.value_and_grad(flavour.mod.nn.l2_normalize, np.ones((2, 3), f32),
+                                   upstream=CPLX)
+    with pytest.raises(ValueError, match=r"axis=\[1, -1\] repeats"):
+        flavour.mod.nn.l2_normalize(CPLX, axis=[1, -1])
+    # TensorFlow types a Python list that starts with a float and holds a
+    # complex as mixed types (a ValueError); one that starts complex is complex128.
+    with pytest.raises(ValueError, match="mixed types"):
+        flavour.mod.nn.l2_normalize([3.0, 4j])
+    assert flavour.mod.nn.l2_normalize([4j, 3]).dtype == np.complex128
 
 
 @pytest.mark.parametrize("bad", [OBJ, CPLX], ids=["object", "complex"])

@@ -240,3 +240,115 @@ def test_value_and_grad_rejects_other_callables(cosloss):
     with pytest.raises(ValueError, match="upstream"):
         cosloss.value_and_grad(cosloss.keras.losses.cosine_similarity, [[1.0, 0.0]], [[1.0, 1.0]],
                                upstream=[1.0, 2.0, 3.0])
+
+
+# Complex l2_normalize. TF's graph (nn_impl.l2_normalize, complex branch) is
+# built from real, imag and complex, whose gradients pass (re, im) pairs
+# through, so TF's gradient for the complex upstream g is d/dre + i d/dim of
+# the real function Re Σ conj(g)·l2_normalize(x) (TF's conj-based convention;
+# checked with tf.GradientTape in TF 2.21, below).
+@given(case=normalize_case(), dtype=st.sampled_from([np.complex128, np.complex64]))
+def test_complex_l2_normalize_matches_finite_differences(cosloss, case, dtype):
+    x_re, axis, g_re = case
+    rng = np.random.default_rng(int(abs(x_re.flat[0]) * 1e6))
+    x_im, g_im = rng.standard_normal(x_re.shape), rng.standard_normal(x_re.shape)
+    x, g = (x_re + 1j * x_im).astype(dtype), (g_re + 1j * g_im).astype(dtype)
+    value, (dx,) = cosloss.value_and_grad(cosloss.nn.l2_normalize, x, axis=axis, upstream=g)
+    assert value.dtype == dx.dtype == np.dtype(dtype) and dx.shape == x.shape
+    x128 = x.astype(np.complex128)
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.complex128 else dict(rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(value, ref.l2_normalize(x128, axis), **tol)
+
+    def loss(re, im):
+        return float(np.sum((np.conj(g.astype(np.complex128)) * ref.l2_normalize(re + 1j * im, axis)).real))
+
+    re, im = x128.real.copy(), x128.imag.copy()
+    expected = (central_difference(lambda r: loss(r, im), re)
+                + 1j * central_difference(lambda i: loss(re, i), im))
+    if dtype == np.complex128:
+        assert_grad_close(dx, expected)
+    else:
+        np.testing.assert_allclose(dx, expected, rtol=1e-4, atol=1e-4 * max(1.0, np.abs(expected).max()))
+
+
+def test_complex_l2_normalize_gradient_as_tensorflow_gives_it(cosloss):
+    # Measured with TF 2.21: tf.GradientTape over tf.nn.l2_normalize(x, axis=1),
+    # output_gradients=g, complex64. A zero or tiny vector (under the ε floor)
+    # gets g·1e6, as for real input.
+    x = np.array([[3 + 4j, 1 - 2j], [0j, 0j], [1e-7 + 0j, 0j]], np.complex64)
+    g = np.array([[1 + 0.5j, -2 + 1j], [1 + 1j, 2 - 1j], [0.5j, 1]], np.complex64)
+    value, (dx,) = cosloss.value_and_grad(cosloss.nn.l2_normalize, x, axis=1, upstream=g)
+    np.testing.assert_allclose(value, [[0.5477226 + 0.73029673j, 0.18257418 - 0.36514837j],
+                                       [0, 0], [0.1, 0]], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(dx, [[1.6431677e-01 + 6.694387e-02j, -3.7123418e-01 + 1.947458e-01j],
+                                    [1e6 + 1e6j, 2e6 - 1e6j], [5e5j, 1e6]], rtol=1e-6, atol=1e-7)
+    # The default upstream is ones (1 + 0j), and a real upstream is taken as
+    # complex, as TF takes a float32 output_gradients here.
+    _, (d_default,) = cosloss.value_and_grad(cosloss.nn.l2_normalize, x, axis=1)
+    _, (d_real,) = cosloss.value_and_grad(cosloss.nn.l2_normalize, x, axis=1,
+                                          upstream=np.ones((3, 2), np.float32))
+    expected = [[1.09544516e-01 - 0.09737289j, 1.58230960e-01 + 0.048686445j],
+                [1e6, 1e6], [1e6, 1e6]]
+    np.testing.assert_allclose(d_default, expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(d_real, d_default)
+
+
+@st.composite
+def listed_pair_case(draw):
+    """Like pair_case, with a list of axes (y_true broadcast only along the others)."""
+    ndim = draw(st.integers(1, 3))
+    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=ndim, max_size=ndim)))
+    axes = draw(st.lists(st.integers(-ndim, ndim - 1), min_size=0, max_size=ndim,
+                         unique_by=lambda a: a % ndim))
+    listed = tuple(sorted(a % ndim for a in axes))
+    t_shape = tuple(1 if a not in listed and draw(st.booleans()) else d for a, d in enumerate(shape))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    y_true, y_pred = rng.standard_normal(t_shape), rng.standard_normal(shape)
+    assume(np.min(np.sqrt(np.sum(y_true**2, axis=listed))) > 0.3)
+    assume(np.min(np.sqrt(np.sum(y_pred**2, axis=listed))) > 0.3)
+    upstream = rng.standard_normal(tuple(d for a, d in enumerate(shape) if a not in listed))
+    return y_true, y_pred, axes, upstream
+
+
+@pytest.mark.parametrize("name, reference", FUNCTION_CASES, ids=[c[0] for c in FUNCTION_CASES])
+@given(case=listed_pair_case())
+def test_cosine_functions_axis_list_match_finite_differences(cosloss, name, reference, case):
+    y_true, y_pred, axis, upstream = case
+    value, (d_true, d_pred) = cosloss.value_and_grad(resolve(name), y_true, y_pred, axis=axis,
+                                                     upstream=upstream)
+    np.testing.assert_allclose(value, reference(y_true, y_pred, axis), rtol=1e-12, atol=1e-12)
+    assert d_true.shape == y_true.shape and d_pred.shape == y_pred.shape
+    loss = lambda t, p: float(np.sum(upstream * reference(t, p, axis)))
+    assert_grad_close(d_true, central_difference(lambda t: loss(t, y_pred), y_true))
+    assert_grad_close(d_pred, central_difference(lambda p: loss(y_true, p), y_pred))
+
+
+@given(case=listed_pair_case(), reduction=st.sampled_from(["auto", "sum", "none"]))
+def test_keras_loss_object_axis_list_matches_finite_differences(cosloss, case, reduction):
+    y_true, y_pred, axis, _ = case
+    loss_obj = cosloss.keras.losses.CosineSimilarity(axis=axis, reduction=reduction)
+    value_shape = ref.keras_cosine(y_true, y_pred, axis).shape if reduction == "none" else ()
+    upstream = np.random.default_rng(len(axis)).standard_normal(value_shape)
+    out = (np.empty_like(y_true), np.empty_like(y_pred))
+    value, grads = cosloss.value_and_grad(loss_obj, y_true, y_pred, upstream=upstream, out=out)
+    assert grads is out
+    np.testing.assert_allclose(value, ref.keras_class_tf2(y_true, y_pred, None, reduction, axis=axis),
+                               rtol=1e-12, atol=1e-12)
+    loss = lambda t, p: float(np.sum(upstream * ref.keras_class_tf2(t, p, None, reduction, axis=axis)))
+    assert_grad_close(grads[0], central_difference(lambda t: loss(t, y_pred), y_true))
+    assert_grad_close(grads[1], central_difference(lambda p: loss(y_true, p), y_pred))
+
+
+@pytest.mark.parametrize("axis", [[1, 2], [0, 2], (2, 0, 1), []])
+def test_cosine_distance_axis_list_gradient_formula(cosloss, axis):
+    # §8: ∂L/∂predictions = −labels · w / denominator; TF 2.21's tape gives
+    # −labels/2 for axis=[1, 2] on (2, 3, 4) inputs with the default reduction.
+    rng = np.random.default_rng(3)
+    labels, predictions = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4))
+    loss_shape = tuple(1 if a in [x % 3 for x in axis] else d for a, d in enumerate(labels.shape))
+    value, (d_labels, d_pred) = cosloss.value_and_grad(cosloss.losses.cosine_distance, labels,
+                                                       predictions, axis=axis)
+    n = float(np.prod(loss_shape))
+    np.testing.assert_allclose(value, ref.cosine_distance(labels, predictions, axis), rtol=1e-6)
+    np.testing.assert_allclose(d_pred, -labels.astype(np.float32) / n, rtol=1e-6)
+    np.testing.assert_allclose(d_labels, -predictions.astype(np.float32) / n, rtol=1e-6)

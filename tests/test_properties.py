@@ -340,3 +340,117 @@ def test_big_endian_inputs(flavour):
                              ref.keras_cosine(native(y), native(y[::-1]), sign=flavour.sign))
     assert_matches_reference(flavour.mod.losses.cosine_distance(x, y, axis=1),
                              ref.cosine_distance(native(x), native(y), axis=1))
+
+
+# ---------------------------------------------------------------------------
+# l2_normalize of complex input (TF 2.x's complex branch)
+# ---------------------------------------------------------------------------
+
+CPLX_DTYPES = [np.dtype(np.complex64), np.dtype(np.complex128)]
+
+
+@given(data=st.data())
+def test_l2_normalize_complex(flavour, data):
+    dtype = data.draw(st.sampled_from(CPLX_DTYPES), label="dtype")
+    shape = data.draw(S.shapes(), label="shape")
+    real = dtype.type(0).real.dtype
+    re = data.draw(S.arrays(real, shape), label="re")
+    im = data.draw(S.arrays(real, shape), label="im")
+    x = data.draw(S.layout_of((re + 1j * im).astype(dtype)), label="x")
+    axis = data.draw(S.any_axis(len(shape)), label="axis")
+    x0 = native(x)
+    out = flavour.mod.nn.l2_normalize(x, axis=axis)
+    expected = ref.l2_normalize(x0, axis=axis)
+    assert_matches_reference(out.real, expected.real)
+    assert_matches_reference(out.imag, expected.imag)
+    assert out.dtype == dtype and out.shape == x.shape
+    assert_unchanged([x], [x0])
+
+
+# ---------------------------------------------------------------------------
+# Lists of axes (TF 2.21 eagerly: cosine_distance, the Keras function, loss
+# class and metric reduce over every listed axis; cosine_distance keeps them)
+# ---------------------------------------------------------------------------
+
+@st.composite
+def axis_list(draw, ndim):
+    """A list or tuple of distinct axes (possibly none), mixed signs, any order."""
+    axes = draw(st.lists(st.integers(0, ndim - 1), min_size=0, max_size=ndim, unique=True))
+    axes = [a - ndim if draw(st.booleans()) else a for a in axes]
+    return tuple(axes) if draw(st.booleans()) else axes
+
+
+@st.composite
+def listed_inputs(draw, min_side=0):
+    shape = draw(S.shapes(min_side=min_side))
+    dtype = draw(st.sampled_from(S.FLOAT_DTYPES))
+    # y_true may broadcast along the axes that are not listed.
+    axes = draw(axis_list(len(shape)))
+    listed = {a % len(shape) for a in axes}
+    t_shape = tuple(1 if a not in listed and draw(st.booleans()) else d
+                    for a, d in enumerate(shape))
+    return (draw(S.laid_out_array(dtype, t_shape)), draw(S.laid_out_array(dtype, shape)), axes)
+
+
+@given(inp=listed_inputs())
+def test_keras_cosine_function_axis_list(flavour, inp):
+    y_true, y_pred, axis = inp
+    t0, p0 = native(y_true), native(y_pred)
+    out = flavour.mod.keras.losses.cosine_similarity(y_true, y_pred, axis=axis)
+    assert_matches_reference(out, ref.keras_cosine(t0, p0, axis=axis, sign=flavour.sign))
+    assert_unchanged([y_true, y_pred], [t0, p0])
+
+
+@given(inp=listed_inputs(), data=st.data())
+def test_keras_loss_class_axis_list(flavour, inp, data):
+    y_true, y_pred, axis = inp
+    t0, p0 = native(y_true), native(y_pred)
+    reduction = data.draw(st.sampled_from(KERAS_REDUCTIONS), label="reduction")
+    per_sample_shape = flavour.keras_class_ref(t0, p0, reduction="none", axis=axis).shape
+    sw = data.draw(st.one_of(st.none(), S.weights_for(per_sample_shape, keras=True)),
+                   label="sample_weight")
+    loss = flavour.mod.keras.losses.CosineSimilarity(axis=axis, reduction=reduction)
+    assert loss.get_config()["axis"] == axis  # kept as given, as tf-keras keeps it
+    out, exp = expect_same_outcome(
+        lambda: loss(y_true, y_pred, sample_weight=sw),
+        lambda: flavour.keras_class_ref(t0, p0, sample_weight=sw, reduction=reduction, axis=axis))
+    if exp is not None:
+        compute = f32 if (flavour.id == "tf115" and exp.dtype == f64) else None
+        scale = weight_scale(1.0 if sw is None else sw, per_sample_shape)
+        assert_matches_reference(out, exp, compute_dtype=compute, scale=scale)
+
+
+@given(inp=listed_inputs(min_side=1))
+def test_keras_metric_axis_list(flavour, inp):
+    y_true, y_pred, axis = inp
+    metric = flavour.mod.keras.metrics.CosineSimilarity(axis=axis)
+    metric.update_state(y_true, y_pred)
+    expected = ref.KerasMetric(axis=axis).update_state(native(y_true), native(y_pred)).result()
+    assert_matches_reference(metric.result(), expected, scale=1 + np.asarray(y_pred).size)
+
+
+@given(data=st.data())
+def test_cosine_distance_axis_list(flavour, data):
+    shape = data.draw(S.shapes(), label="shape")
+    dtype = data.draw(st.sampled_from(S.FLOAT_DTYPES + [np.dtype(np.int32)]), label="dtype")
+    labels = data.draw(S.laid_out_array(dtype, shape, bound=10.0), label="labels")
+    predictions = data.draw(S.laid_out_array(dtype, shape, bound=10.0), label="predictions")
+    axis = data.draw(axis_list(len(shape)), label="axis")
+    reduction = data.draw(st.sampled_from(V1_REDUCTIONS), label="reduction")
+    listed = {a % len(shape) for a in axis}
+    loss_shape = tuple(1 if i in listed else d for i, d in enumerate(shape))
+    weights = data.draw(st.one_of(
+        st.just(1.0), S.weights_for(loss_shape, keras=False, signed=reduction != ref.V1_MEAN)),
+        label="weights")
+    l0, p0 = native(labels), native(predictions)
+    out, exp = expect_same_outcome(
+        lambda: flavour.mod.losses.cosine_distance(labels, predictions, axis=axis,
+                                                   weights=weights, reduction=reduction),
+        lambda: ref.cosine_distance(l0, p0, axis=axis, weights=weights, reduction=reduction))
+    if exp is not None:
+        dot_mag = np.sum(np.abs(l0.astype(f64) * p0.astype(f64)), axis=tuple(listed),
+                         keepdims=True)
+        scale = float(np.sum(np.abs(np.broadcast_to(np.asarray(weights, f64), loss_shape))
+                             * (1 + dot_mag))) + 1
+        assert_matches_reference(out, exp, scale=scale)
+    assert_unchanged([labels, predictions], [l0, p0])

@@ -236,3 +236,25 @@ def test_seed_forms_article_example():
     z = np.zeros((1, 2), f32)
     assert ref.seed_one_minus_cos(z, a[:1]) == 1.0
     assert ref.seed_one_minus_cos_squared(z, a[:1]) == 1.0
+
+
+def test_complex_l2_normalize_as_tf_2_21_gives_it():
+    # Measured with TF 2.21 eagerly: tf.nn.l2_normalize of complex input keeps
+    # the dtype; ε = 1e-12 floors the real sum of squares, so [1e-7, 0] is
+    # scaled by 1e6; a float32 sum that overflows scales to 0; inf gives NaN.
+    x = np.array([[3 + 4j, 1 - 2j], [0j, 0j], [1e-7 + 0j, 0j]], np.complex64)
+    out = ref.l2_normalize(x, axis=1)
+    assert out.dtype == np.complex64
+    np.testing.assert_allclose(out, [[0.5477226 + 0.73029673j, 0.18257418 - 0.36514837j],
+                                     [0, 0], [0.1, 0]], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ref.l2_normalize(x, axis=0),
+                               [[0.6 + 0.8j, 0.4472136 - 0.8944272j], [0, 0], [2e-8, 0]],
+                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ref.l2_normalize(x, axis=None)[2, 0], 1.8257419e-08, rtol=1e-6)
+    assert ref.l2_normalize(x.astype(np.complex128), axis=1).dtype == np.complex128
+    np.testing.assert_array_equal(ref.l2_normalize(np.array([1e20 + 1e20j], np.complex64), 0), [0])
+    inf = ref.l2_normalize(np.array([complex(np.inf, 1), 1j], np.complex64), 0)
+    assert np.isnan(inf[0].real) and inf[0].imag == 0 and inf[1] == 0
+    # epsilon=1.0 is compared with the real sum of squares: 0.25 < 1.
+    np.testing.assert_allclose(ref.l2_normalize(np.array([0.3 + 0.4j], np.complex64), 0, 1.0),
+                               [0.3 + 0.4j], rtol=1e-6)

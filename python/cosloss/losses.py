@@ -70,11 +70,13 @@ def compute_weighted_loss(losses: ArrayLike, weights: ArrayLike = 1.0, scope: st
 
 
 @face(COSINE_DISTANCE)
-def cosine_distance(labels: ArrayLike, predictions: ArrayLike, axis: int | None = None,
+def cosine_distance(labels: ArrayLike, predictions: ArrayLike,
+                    axis: int | list[int] | tuple[int, ...] | None = None,
                     weights: ArrayLike = 1.0, scope: str | None = None,
                     loss_collection: str | None = "losses",
                     reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS,
-                    dim: int | None = None) -> np.ndarray | np.float32:
+                    dim: int | list[int] | tuple[int, ...] | None = None,
+                    ) -> np.ndarray | np.float32:
     """TF1's cosine distance of unit vectors, weighted and reduced.
 
         losses = 1 - sum(labels * predictions, axis, keepdims=True)
@@ -83,13 +85,16 @@ def cosine_distance(labels: ArrayLike, predictions: ArrayLike, axis: int | None 
     It does not normalize: the inputs are assumed to be unit vectors, and
     raw vectors give any real number ([[2, 0]] and [[3, 0]] give -5). Both
     inputs are cast to float32 and the result is float32. The reduced axis
-    is kept, so [N, D] inputs give [N, 1] losses, and `weights` must
-    broadcast to [N, 1] by TF's strict rule (scalar, [N, 1] or [1, 1]).
+    (each of a list of axes) is kept, so [N, D] inputs give [N, 1] losses,
+    and `weights` must broadcast to [N, 1] by TF's strict rule (scalar,
+    [N, 1] or [1, 1]).
 
     Args:
         labels: An array of any real dtype.
         predictions: An array of the shape of `labels` (no broadcasting).
-        axis: The int dimension of the dot product (required).
+        axis: The dimension of the dot product (required): an int, or a
+            list or tuple of ints, as TF 2.21's eager op takes them;
+            every listed axis is kept with size 1.
         weights: As in `compute_weighted_loss`, against the [N, 1] losses.
         scope: Ignored (TensorFlow's name scope); a str, bytes or None.
         loss_collection: Ignored (no graph collections outside TensorFlow).
@@ -103,12 +108,13 @@ def cosine_distance(labels: ArrayLike, predictions: ArrayLike, axis: int | None 
     Raises:
         ValueError: No axis ("You must specify 'axis'."), both `axis` and
             `dim`, None inputs, shapes that differ, `weights` that do not
-            broadcast, an invalid `reduction`, an axis out of range, or
-            Python lists TensorFlow cannot convert (ragged, mixed types,
-            ints beyond int64).
+            broadcast, an invalid `reduction`, an axis out of range or
+            repeated, or Python lists TensorFlow cannot convert (ragged,
+            mixed types, ints beyond int64).
         TypeError: Non-numeric or complex inputs, a numpy masked array
-            (pass `.filled(...)` and weight masked samples 0), a non-int
-            axis, or a `scope` that is not a str, bytes or None.
+            (pass `.filled(...)` and weight masked samples 0), an axis
+            that is not an int or a list of ints, or a `scope` that is not
+            a str, bytes or None.
 
     Example:
         >>> cosloss.losses.cosine_distance([[0.6, 0.8]], [[0.8, 0.6]], axis=1)
@@ -121,6 +127,12 @@ def cosine_distance(labels: ArrayLike, predictions: ArrayLike, axis: int | None 
                [0.07999992]], dtype=float32)
         >>> cosloss.losses.cosine_distance([[2., 0.]], [[3., 0.]], axis=1)  # not normalized
         np.float32(-5.0)
+        >>> x = np.full((2, 2, 2), 0.5, np.float32)  # two unit vectors over axes 1 and 2
+        >>> cosloss.losses.cosine_distance(x, x, axis=[1, 2],
+        ...                                reduction=cosloss.losses.Reduction.NONE)
+        array([[[0.]],
+        <BLANKLINE>
+               [[0.]]], dtype=float32)
     """
     return COSINE_DISTANCE.value(labels, predictions, axis, weights, scope, loss_collection,
                                  reduction, dim)

@@ -22,7 +22,8 @@ __all__ = ["cosine_similarity_loss", "cosine_similarity_loss_v2", "cosine_simila
 
 
 @face(SEED_NEGATIVE)
-def cosine_similarity_loss(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.ndarray:
+def cosine_similarity_loss(a: ArrayLike, b: ArrayLike,
+                              axis: int | list[int] | tuple[int, ...] = -1) -> np.ndarray:
     """Negative cosine similarity, in [-1, 1]: negative when the vectors agree.
 
         loss = -sum(l2_normalize(a, axis) * l2_normalize(b, axis), axis)
@@ -35,17 +36,21 @@ def cosine_similarity_loss(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.nda
         a: A float16, float32 or float64 array (Python float lists become
             float32).
         b: An array of a's dtype whose shape broadcasts with a's.
-        axis: The int dimension along which the cosine is computed.
+        axis: The dimension along which the cosine is computed: an int,
+            or a list or tuple of ints (as in
+            `cosloss.keras.losses.cosine_similarity`).
 
     Returns:
         An array of the broadcast shape without `axis`, in the inputs' dtype.
 
     Raises:
         TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
-            not cast them), a numpy masked array, or a non-int axis.
+            not cast them), a numpy masked array, or an axis that is not an
+            int or a list of ints.
         ValueError: None inputs, Python lists TensorFlow cannot convert
             (ragged, mixed types, ints beyond int64), shapes that do not
-            broadcast, or an axis out of range.
+            broadcast, an axis out of range or repeated, or an input
+            broadcast along one of several listed axes.
 
     Example:
         >>> cosloss.cosine_similarity_loss([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
@@ -55,7 +60,8 @@ def cosine_similarity_loss(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.nda
 
 
 @face(SEED_ONE_MINUS)
-def cosine_similarity_loss_v2(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.ndarray:
+def cosine_similarity_loss_v2(a: ArrayLike, b: ArrayLike,
+                              axis: int | list[int] | tuple[int, ...] = -1) -> np.ndarray:
     """One minus the cosine similarity, in [0, 2]: 0 when the vectors agree.
 
         loss = 1 - sum(l2_normalize(a, axis) * l2_normalize(b, axis), axis)
@@ -67,17 +73,21 @@ def cosine_similarity_loss_v2(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.
         a: A float16, float32 or float64 array (Python float lists become
             float32).
         b: An array of a's dtype whose shape broadcasts with a's.
-        axis: The int dimension along which the cosine is computed.
+        axis: The dimension along which the cosine is computed: an int,
+            or a list or tuple of ints (as in
+            `cosloss.keras.losses.cosine_similarity`).
 
     Returns:
         An array of the broadcast shape without `axis`, in the inputs' dtype.
 
     Raises:
         TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
-            not cast them), a numpy masked array, or a non-int axis.
+            not cast them), a numpy masked array, or an axis that is not an
+            int or a list of ints.
         ValueError: None inputs, Python lists TensorFlow cannot convert
             (ragged, mixed types, ints beyond int64), shapes that do not
-            broadcast, or an axis out of range.
+            broadcast, an axis out of range or repeated, or an input
+            broadcast along one of several listed axes.
 
     Example:
         >>> cosloss.cosine_similarity_loss_v2([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
@@ -87,7 +97,8 @@ def cosine_similarity_loss_v2(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.
 
 
 @face(SEED_SQUARED_ONE_MINUS)
-def cosine_similarity_loss_v3(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.ndarray:
+def cosine_similarity_loss_v3(a: ArrayLike, b: ArrayLike,
+                              axis: int | list[int] | tuple[int, ...] = -1) -> np.ndarray:
     """One minus the cosine similarity, squared, in [0, 4].
 
         loss = (1 - sum(l2_normalize(a, axis) * l2_normalize(b, axis), axis)) ** 2
@@ -99,17 +110,21 @@ def cosine_similarity_loss_v3(a: ArrayLike, b: ArrayLike, axis: int = -1) -> np.
         a: A float16, float32 or float64 array (Python float lists become
             float32).
         b: An array of a's dtype whose shape broadcasts with a's.
-        axis: The int dimension along which the cosine is computed.
+        axis: The dimension along which the cosine is computed: an int,
+            or a list or tuple of ints (as in
+            `cosloss.keras.losses.cosine_similarity`).
 
     Returns:
         An array of the broadcast shape without `axis`, in the inputs' dtype.
 
     Raises:
         TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
-            not cast them), a numpy masked array, or a non-int axis.
+            not cast them), a numpy masked array, or an axis that is not an
+            int or a list of ints.
         ValueError: None inputs, Python lists TensorFlow cannot convert
             (ragged, mixed types, ints beyond int64), shapes that do not
-            broadcast, or an axis out of range.
+            broadcast, an axis out of range or repeated, or an input
+            broadcast along one of several listed axes.
 
     Example:
         >>> cosloss.cosine_similarity_loss_v3([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+COMPLEX_DTYPES = (np.dtype(np.complex64), np.dtype(np.complex128))  # l2_normalize takes them
 
 _INT32_MIN, _INT32_MAX = -2**31, 2**31 - 1
 _INT64_MIN, _INT64_MAX = -2**63, 2**63 - 1
@@ -53,8 +54,12 @@ def refuse_masked(value: Any, name: str) -> None:
                     f"metric, weights for cosine_distance and compute_weighted_loss.")
 
 
-def convert(value: Any, name: str) -> np.ndarray:
-    """An ndarray for value, typed as TensorFlow would type it."""
+def convert(value: Any, name: str, complex_ok: bool = False) -> np.ndarray:
+    """An ndarray for value, typed as TensorFlow would type it.
+
+    Complex arrays are refused unless complex_ok (tf.nn.l2_normalize takes
+    them); Python complex numbers become complex128, as in TensorFlow.
+    """
     if value is None:
         raise ValueError(f"{name} must not be None.")
     if isinstance(value, (list, tuple, Number)) and not isinstance(value, np.generic):
@@ -66,10 +71,10 @@ def convert(value: Any, name: str) -> np.ndarray:
         except (ValueError, TypeError) as err:
             raise ValueError(f"{name} could not be converted to an array: {err}") from None
     kind = arr.dtype.kind
-    if kind == "c":
+    if kind == "c" and not (complex_ok and arr.dtype in COMPLEX_DTYPES):
         raise TypeError(f"{name} has complex dtype {arr.dtype}; cosloss supports real "
                         f"dtypes (float16, float32, float64, and ints where TensorFlow casts them)")
-    if kind not in "fiub":
+    if kind not in "fiubc":
         raise TypeError(f"{name} must hold real numbers, got an array of dtype {arr.dtype}")
     if not arr.dtype.isnative:
         arr = arr.astype(arr.dtype.newbyteorder("="))
@@ -320,6 +325,61 @@ def normalize_axis(axis: Any, ndim: int, name: str = "axis") -> int:
         raise ValueError(f"{name}={axis} is out of range for an input of rank {ndim}; "
                          f"expected an int in [{-ndim}, {ndim})")
     return axis % ndim
+
+
+def axes_arg(axis: Any, name: str = "axis") -> int | list[int] | tuple[int, ...]:
+    """An axis argument that may list axes, checked without a rank: an int, or its ints.
+
+    An int (as axis_index takes it) comes back as an int; a list, a tuple or
+    a 1-d int array of them comes back as a list or tuple of Python ints
+    (an array as a list), as TensorFlow's reductions take them. Ranges and
+    repeats depend on the input's rank: normalize_axes checks them.
+    """
+    refuse_masked(axis, name)
+    if isinstance(axis, np.ndarray) and axis.ndim == 1:
+        axis = list(axis)  # a 1-d array lists axes, as TensorFlow reads it
+    if isinstance(axis, (list, tuple)):
+        ints = [_listed_axis(a, axis, name) for a in axis]
+        return ints if isinstance(axis, list) else tuple(ints)
+    if isinstance(axis, np.ndarray) and axis.ndim > 1:
+        raise TypeError(f"{name} must be an int or a list of ints, got {describe(axis)}")
+    return axis_index(axis, name)
+
+
+def _listed_axis(a: Any, axis: Any, name: str) -> int:
+    if isinstance(a, (list, tuple, np.ndarray)) and np.ndim(a) > 0:
+        # TensorFlow flattens nested axes; cosloss takes one level, as documented.
+        raise TypeError(f"{name} must be an int or a list of ints, got {describe(axis)}, "
+                        f"which nests {describe(a)}")
+    return axis_index(a, name)
+
+
+def normalize_axes(axis: Any, ndim: int, name: str = "axis") -> int | tuple[int, ...]:
+    """An axis argument for an input of rank ndim: a non-negative int, or sorted axes.
+
+    An int, or a list of one axis, gives a non-negative int; any other list
+    (the empty one included) a sorted tuple of non-negative axes. Errors
+    name the argument: TypeError for what is not an int (axes_arg),
+    ValueError for an axis out of range or repeated.
+    """
+    axis = axes_arg(axis, name)
+    if not isinstance(axis, (list, tuple)):
+        return normalize_axis(axis, ndim, name)
+    axes = sorted(normalize_axis(a, ndim, name) for a in axis)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{name}={axis!r} repeats an axis of an input of rank {ndim}; "
+                         f"TensorFlow's reductions refuse it (\"Axes contains duplicate "
+                         f"dimension\")")
+    return axes[0] if len(axes) == 1 else tuple(axes)
+
+
+def reduced_shape(shape: tuple[int, ...], axis: int | tuple[int, ...],
+                  keepdims: bool = False) -> tuple[int, ...]:
+    """shape without axis (an int or a tuple of axes), or with it set to 1 for keepdims."""
+    axes = (axis,) if isinstance(axis, int) else axis
+    if keepdims:
+        return tuple(1 if a in axes else d for a, d in enumerate(shape))
+    return tuple(d for a, d in enumerate(shape) if a not in axes)
 
 
 def real_scalar(value: Any, name: str) -> float:

@@ -42,7 +42,12 @@ def cosine(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple,
     """form(cos(x, y)) along axis of the broadcast shape, axis removed.
 
     rule and epsilon say how each norm is kept away from zero (see go).
+    axis may be a tuple of axes (see _merged): the value is then of shape
+    without them.
     """
+    if isinstance(axis, tuple):
+        m = _Merged(x, y, axis, shape)
+        return cosine(m.x, m.y, m.axis, form, m.shape, rule, epsilon).reshape(m.value_shape)
     dtype, work = x.dtype, compute_dtype(x.dtype)
     out = np.empty(shape[:axis] + shape[axis + 1:], dtype=work)
     if out.size:
@@ -58,8 +63,42 @@ def _pair_views(x: np.ndarray, y: np.ndarray, axis: int, shape: tuple[int, ...],
     return x3, xs, y3, ys
 
 
-def cosine_distance(labels: np.ndarray, predictions: np.ndarray, axis: int) -> np.ndarray:
-    """1 − Σ labels·predictions along axis (float32, axis kept)."""
+class _Merged:
+    """Two inputs with the listed axes of their broadcast shape merged into one.
+
+    TensorFlow reduces over a list of axes; the Go core over one. Each input
+    (of rank padded to the broadcast shape's) gets the listed axes merged as
+    l2_normalize's _AxesLayout merges them: consecutive axes in place, others
+    moved last, which copies. The callers check that neither input is
+    broadcast along a listed axis (TensorFlow normalizes such an input over
+    its own, smaller, slices, which a merged axis cannot express), so the
+    merged axis has one length in both and the other axes broadcast as
+    before. No input is modified.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, axes: tuple, shape: tuple):
+        ndim = len(shape)
+        self.x_shape, self.y_shape = x.shape, y.shape
+        self.x_layout = _AxesLayout((1,) * (ndim - x.ndim) + x.shape, axes)
+        self.y_layout = _AxesLayout((1,) * (ndim - y.ndim) + y.shape, axes)
+        self.x = self.x_layout.merge(x.reshape(self.x_layout.shape))
+        self.y = self.y_layout.merge(y.reshape(self.y_layout.shape))
+        self.axis = self.x_layout.axis
+        self.shape = np.broadcast_shapes(self.x.shape, self.y.shape)
+        self.value_shape = tuple(d for a, d in enumerate(shape) if a not in axes)
+        self.kept_shape = tuple(1 if a in axes else d for a, d in enumerate(shape))
+
+    def restore(self, dx: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Gradients of the merged inputs as gradients of the inputs."""
+        return (self.x_layout.restore(dx).reshape(self.x_shape),
+                self.y_layout.restore(dy).reshape(self.y_shape))
+
+
+def cosine_distance(labels: np.ndarray, predictions: np.ndarray, axis: int | tuple) -> np.ndarray:
+    """1 − Σ labels·predictions along axis, an int or a tuple of axes (float32, axes kept)."""
+    if isinstance(axis, tuple):
+        m = _Merged(labels, predictions, axis, labels.shape)
+        return cosine_distance(m.x, m.y, m.axis).reshape(m.kept_shape)
     shape = labels.shape
     out = np.empty(shape[:axis] + (1,) + shape[axis + 1:], dtype=np.float32)
     if out.size:
@@ -100,8 +139,46 @@ class _AxesLayout:
         return np.ascontiguousarray(np.transpose(transposed, np.argsort(self.order)))
 
 
+def _pairs(z: np.ndarray) -> np.ndarray:
+    """A complex array as a real one with a trailing axis of 2 (re, im): a view, no copy.
+
+    x.real is a view with x's strides; the imaginary part sits half an
+    element further on, whatever those strides are.
+    """
+    half = z.itemsize // 2
+    return np.lib.stride_tricks.as_strided(z.real, z.shape + (2,), z.strides + (half,),
+                                           writeable=False)
+
+
+def _complex(pairs: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """_pairs undone for a C-contiguous real array: a complex view of it."""
+    return np.ascontiguousarray(pairs).view(dtype)[..., 0]
+
+
+# Complex x (TF >= 2.x's branch of tf.nn.l2_normalize):
+#
+#     square_sum = real(reduce_sum(square(real(x)) + square(imag(x)), axis, keepdims))
+#     x_inv_norm = rsqrt(maximum(square_sum, epsilon))        # epsilon in the real dtype
+#     return complex(real(x) * x_inv_norm, imag(x) * x_inv_norm)
+#
+# is the real l2_normalize of x's (re, im) pairs over axis plus the pair
+# axis, so the Go core computes it (sum of squares accumulated in float64,
+# as for real input) on a real view of x, and epsilon is rounded to the
+# real dtype as TensorFlow's maximum does. TensorFlow's gradient is the
+# real one too: real, imag and complex pass gradients through as pairs, so
+# with the complex upstream g the gradient is d/dre + i d/dim of
+# Σ re(g)·re(out) + im(g)·im(out) = Re Σ conj(g)·out, which is TF's
+# convention (conj-based: for holomorphic f it gives conj(f'(z))·g). The
+# pairs' real gradient is that, so the same Go pass gives it.
+def _as_pairs(x: np.ndarray, axes: tuple) -> tuple[np.ndarray, tuple]:
+    return _pairs(x), tuple(axes) + (x.ndim,)
+
+
 def l2_normalize(x: np.ndarray, axes: tuple, epsilon: float) -> np.ndarray:
-    """x · rsqrt(max(Σx², ε)) over axes (sorted, unique, non-negative)."""
+    """x · rsqrt(max(Σx², ε)) over axes (sorted, unique, non-negative); complex x by pairs."""
+    if x.dtype.kind == "c":
+        pairs, pair_axes = _as_pairs(x, axes)
+        return _complex(l2_normalize(pairs, pair_axes, epsilon), x.dtype)
     dtype, work = x.dtype, compute_dtype(x.dtype)
     layout = _AxesLayout(x.shape, axes)
     out = np.empty(layout.merged_shape, dtype=work)
@@ -113,7 +190,12 @@ def l2_normalize(x: np.ndarray, axes: tuple, epsilon: float) -> np.ndarray:
 
 def l2_normalize_grad(x: np.ndarray, axes: tuple, epsilon: float, upstream: np.ndarray,
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """(l2_normalize(x), its gradient for upstream of x's shape)."""
+    """(l2_normalize(x), its gradient for upstream of x's shape); complex x by pairs."""
+    if x.dtype.kind == "c":
+        pairs, pair_axes = _as_pairs(x, axes)
+        g = _pairs(np.ascontiguousarray(np.broadcast_to(upstream, x.shape), dtype=x.dtype))
+        value, dx = l2_normalize_grad(pairs, pair_axes, epsilon, g)
+        return _complex(value, x.dtype), _complex(dx, x.dtype)
     dtype, work = x.dtype, compute_dtype(x.dtype)
     layout = _AxesLayout(x.shape, axes)
     out = np.empty(layout.merged_shape, dtype=work)
@@ -138,6 +220,14 @@ def cosine_grad(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple
     (sample weights, say): an out array overlapping one of them is not
     written here, so that they still hold the caller's values then.
     """
+    if isinstance(axis, tuple):
+        # The gradients are computed in the merged layout, so out is filled
+        # by the caller's deliver once they are restored.
+        m = _Merged(x, y, axis, shape)
+        g = np.broadcast_to(upstream, m.value_shape).reshape(
+            m.shape[:m.axis] + m.shape[m.axis + 1:])
+        value, dx, dy = cosine_grad(m.x, m.y, m.axis, form, m.shape, g, rule, epsilon)
+        return (value.reshape(m.value_shape), *m.restore(dx, dy))
     dtype, work = x.dtype, compute_dtype(x.dtype)
     value = np.empty(shape[:axis] + shape[axis + 1:], dtype=work)
     g = np.ascontiguousarray(np.broadcast_to(upstream, value.shape), dtype=work)
@@ -167,9 +257,18 @@ def _writable_into(o: np.ndarray, shape: tuple, dtype: np.dtype, *others: np.nda
             and not any(np.may_share_memory(o, a) for a in others))
 
 
-def cosine_distance_grad(labels: np.ndarray, predictions: np.ndarray, axis: int,
+def cosine_distance_grad(labels: np.ndarray, predictions: np.ndarray, axis: int | tuple,
                          upstream: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(1 − Σ labels·predictions with axis kept, d/dlabels, d/dpredictions), float32."""
+    """(1 − Σ labels·predictions with axis kept, d/dlabels, d/dpredictions), float32.
+
+    axis is an int or a tuple of axes, as in cosine_distance.
+    """
+    if isinstance(axis, tuple):
+        m = _Merged(labels, predictions, axis, labels.shape)
+        g = np.broadcast_to(upstream, m.kept_shape).reshape(
+            m.shape[:m.axis] + (1,) + m.shape[m.axis + 1:])
+        value, dl, dp = cosine_distance_grad(m.x, m.y, m.axis, g)
+        return (value.reshape(m.kept_shape), *m.restore(dl, dp))
     shape = labels.shape
     value = np.empty(shape[:axis] + (1,) + shape[axis + 1:], dtype=np.float32)
     dl, dp = np.empty(shape, np.float32), np.empty(shape, np.float32)

@@ -17,8 +17,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from cosloss._core import go, ops
-from cosloss._core.arrays import (broadcast_shape, check_out, convert, deliver, normalize_axis,
-                                  require_float, require_same_dtype)
+from cosloss._core.arrays import (broadcast_shape, check_out, convert, deliver, normalize_axes,
+                                  reduced_shape, require_float, require_same_dtype)
 from cosloss._losses.base import Loss, Result
 from cosloss._losses.flavours import TF_NORM, Norm
 from cosloss._losses.reductions import upstream_for
@@ -34,7 +34,8 @@ class CosineLoss(Loss):
 
     where ‖·‖' is the norm floored by `norm` (TensorFlow: sqrt(max(Σx², 1e-12))).
     Arguments: two float arrays of one dtype whose shapes broadcast, and an
-    int axis of the broadcast shape. The gradient is TensorFlow's autodiff
+    int axis of the broadcast shape or a list or tuple of them (merged into
+    one axis for the Go core, see cosloss._core.ops._Merged). The gradient is TensorFlow's autodiff
     gradient (PyTorch's for its norm rule), written by the Go core in the
     same pass as the value. Errors call the inputs by `names` and the
     function by `op`, as the face does.
@@ -60,7 +61,28 @@ class CosineLoss(Loss):
         require_float(y, y_name, self.op)
         require_same_dtype(x, x_name, y, y_name)
         shape = broadcast_shape(x, x_name, y, y_name)
-        return x, y, normalize_axis(axis, len(shape)), shape
+        return x, y, self.axes(x, y, axis, shape), shape
+
+    def axes(self, x: np.ndarray, y: np.ndarray, axis: Any, shape: tuple[int, ...],
+             ) -> int | tuple[int, ...]:
+        """axis for the broadcast shape: an int, or a tuple of axes (a list of
+        them, as TensorFlow's reduce_sum takes it) that neither input is
+        broadcast along."""
+        axis = normalize_axes(axis, len(shape))
+        if isinstance(axis, tuple) and len(axis) > 1:
+            for arr, name in ((x, self.names[0]), (y, self.names[1])):
+                own = (1,) * (len(shape) - arr.ndim) + arr.shape
+                for a in axis:
+                    if own[a] != shape[a]:
+                        # TensorFlow normalizes such an input over its own,
+                        # smaller slices; one merged axis cannot express it.
+                        raise ValueError(
+                            f"{name} has shape {arr.shape}, which broadcasts along axis {a} "
+                            f"of the listed axes {list(axis)} (broadcast shape {shape}); "
+                            f"with several axes cosloss needs both inputs to span each "
+                            f"listed axis. Broadcast {name} first (np.broadcast_to) if you "
+                            f"mean the repeated values.")
+        return axis
 
     def value(self, x: ArrayLike, y: ArrayLike, axis: Any = -1) -> np.ndarray:
         return self._value(x, y, axis, self.prepare)
@@ -95,7 +117,7 @@ class CosineLoss(Loss):
                     norm: Norm, upstream: ArrayLike | None, out: tuple[np.ndarray, ...] | None,
                     ) -> Result:
         """The values and gradients of prepared arguments."""
-        g = upstream_for(upstream, shape[:axis] + shape[axis + 1:], x.dtype)
+        g = upstream_for(upstream, reduced_shape(shape, axis), x.dtype)
         value, dx, dy = ops.cosine_grad(x, y, axis, self.form, shape, g, norm.rule, norm.eps,
                                         out=out)
         return value, deliver((dx, dy), out)

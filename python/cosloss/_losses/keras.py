@@ -14,7 +14,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from cosloss._core import go, ops
-from cosloss._core.arrays import axis_index, check_out, convert, deliver, describe, str_or_none
+from cosloss._core.arrays import (axes_arg, check_out, convert, deliver, describe, reduced_shape,
+                                  str_or_none)
 from cosloss._losses.base import Loss
 from cosloss._losses.cosine import CosineLoss
 from cosloss._losses.flavours import KERAS3_NORM, TF2, TF115, KerasFlavour
@@ -115,12 +116,13 @@ class LossBase(Loss):
 
     _flavour: KerasFlavour
 
-    def __init__(self, axis: int = -1, reduction: str = Reduction.AUTO,
+    def __init__(self, axis: int | list[int] | tuple[int, ...] = -1,
+                 reduction: str = Reduction.AUTO,
                  name: str = "cosine_similarity") -> None:
         Reduction.validate(reduction)
         # Checked here rather than at the first call, where TensorFlow checks
         # them, so that a bad argument is reported where it was passed.
-        self.axis = axis_index(axis)
+        self.axis = axes_arg(axis)  # an int, or a list or tuple of ints kept as given
         str_or_none(name, "name")
         self.reduction = reduction
         self.name = name
@@ -226,7 +228,7 @@ class LossBase(Loss):
         # So are the weights: they scale the gradient here and reduce the
         # value after the core has written the gradients, possibly into out,
         # so cosine_grad must know not to write there if out overlaps them.
-        losses_shape = shape[:axis] + shape[axis + 1:]
+        losses_shape = reduced_shape(shape, axis)
         Reduction.validate(self.reduction)  # as in __call__
         weights = keras_weights(losses_shape, y_pred.dtype, sample_weight, self._flavour)
         per_loss = keras_reduce_grad(losses_shape, y_pred.dtype, weights, self.reduction, upstream)

@@ -8,8 +8,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from cosloss._core import ops
-from cosloss._core.arrays import (check_out, convert, deliver, describe, normalize_axis,
-                                  real_scalar, refuse_masked, require_float, str_or_none)
+from cosloss._core.arrays import (COMPLEX_DTYPES, check_out, convert, deliver, normalize_axes,
+                                  real_scalar, require_float, str_or_none)
 from cosloss._losses.base import Loss, Result
 from cosloss._losses.reductions import upstream_for
 
@@ -31,7 +31,9 @@ class L2Normalize(Loss):
     Arguments in the face's order: x, axis, epsilon, name, dim. The
     gradient is TensorFlow's autodiff gradient (inv·g − inv³·x·Σ(g·x) where
     Σx² ≥ ε, inv·g elsewhere), written by the Go core in the pass that
-    computes the value.
+    computes the value. Complex x (complex64, complex128) is TF 2.x's
+    complex branch, computed by the Go core on x's (re, im) pairs (see
+    cosloss._core.ops).
     """
 
     def value(self, x: ArrayLike, axis: Axes = None, epsilon: Any = 1e-12, name: Any = None,
@@ -50,27 +52,20 @@ class L2Normalize(Loss):
 
     def prepare(self, x: ArrayLike, axis: Axes, dim: Axes, epsilon: Any, name: Any,
                 ) -> tuple[np.ndarray, tuple[int, ...], float]:
-        """(x as a float array, the sorted non-negative axes, epsilon), after TF's checks."""
+        """(x as a float or complex array, the sorted non-negative axes, epsilon), after TF's checks."""
         axis_name = "axis" if dim is None else "dim"  # errors name what the caller passed
         axis = lookup_axis(axis, dim)
         # name is unused, but TensorFlow's graph mode (TF 1.15's default) takes
         # only a str (or bytes) as an op name.
         str_or_none(name, "name", allow_bytes=True)
-        x = convert(x, "x")
-        require_float(x, "x", "l2_normalize")
+        x = convert(x, "x", complex_ok=True)
+        if x.dtype not in COMPLEX_DTYPES:
+            require_float(x, "x", "l2_normalize")
         if axis is None:
             return x, tuple(range(x.ndim)), real_scalar(epsilon, "epsilon")
-        refuse_masked(axis, axis_name)
-        if isinstance(axis, np.ndarray) and axis.ndim == 1:
-            axis = list(axis)  # a 1-d array lists axes, as TensorFlow reads it
-        elif isinstance(axis, np.ndarray) and axis.ndim > 1:
-            raise TypeError(f"{axis_name} must be an int or a list of ints, got {describe(axis)}")
-        listed = list(axis) if isinstance(axis, (list, tuple)) else [axis]
-        axes = tuple(sorted(normalize_axis(a, x.ndim, axis_name) for a in listed))
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"{axis_name} {axis!r} repeats an axis of x (shape {x.shape})")
+        axes = normalize_axes(axis, x.ndim, axis_name)
         # TensorFlow converts epsilon last, in maximum(sum of squares, epsilon).
-        return x, axes, real_scalar(epsilon, "epsilon")
+        return x, (axes,) if isinstance(axes, int) else axes, real_scalar(epsilon, "epsilon")
 
 
 L2_NORMALIZE = L2Normalize()

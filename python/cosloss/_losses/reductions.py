@@ -183,7 +183,9 @@ def upstream_for(upstream: ArrayLike | None, value_shape: tuple[int, ...],
     """The upstream gradient as an array that broadcasts to the value (default ones)."""
     if upstream is None:
         return np.ones(value_shape, dtype)
-    upstream = convert(upstream, "upstream").astype(dtype, copy=False)
+    # A complex value (l2_normalize of complex x) takes a complex upstream.
+    upstream = convert(upstream, "upstream",
+                       complex_ok=np.dtype(dtype).kind == "c").astype(dtype, copy=False)
     try:
         return np.broadcast_to(upstream, value_shape)
     except ValueError:

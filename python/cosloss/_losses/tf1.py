@@ -11,8 +11,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from cosloss._core import ops
-from cosloss._core.arrays import (check_out, convert, deliver, describe, normalize_axis,
-                                  str_or_none)
+from cosloss._core.arrays import (check_out, convert, deliver, describe, normalize_axes,
+                                  reduced_shape, str_or_none)
 from cosloss._losses.base import Loss, Result
 from cosloss._losses.normalize import lookup_axis
 from cosloss._losses.reductions import (compute_weighted_loss_v1, compute_weighted_loss_v1_grad,
@@ -180,8 +180,10 @@ class CosineDistance(Loss):
             raise ValueError(f"Shapes {predictions.shape} and {labels.shape} are incompatible "
                              f"(predictions has shape {predictions.shape}, labels {labels.shape}; "
                              f"cosine_distance does not broadcast)")
-        axis = normalize_axis(axis, labels.ndim, axis_name)
-        loss_shape = labels.shape[:axis] + (1,) + labels.shape[axis + 1:]
+        # An int, or a list of axes: TF's reduce_sum(axis=(axis,)) takes a list
+        # eagerly (TF 2.21) and keeps every listed axis.
+        axis = normalize_axes(axis, labels.ndim, axis_name)
+        loss_shape = reduced_shape(labels.shape, axis, keepdims=True)
         return labels, predictions, axis, v1_weights(weights, loss_shape)
 
     def value(self, labels: ArrayLike, predictions: ArrayLike, axis: int | None = None,
@@ -227,7 +229,7 @@ class CosineDistance(Loss):
                weights32: np.ndarray, reduction: str, upstream: ArrayLike | None,
                ) -> tuple[np.ndarray | np.generic, tuple[np.ndarray, np.ndarray], np.ndarray]:
         """(value, float32 gradients, distances) of prepared arguments."""
-        loss_shape = labels.shape[:axis] + (1,) + labels.shape[axis + 1:]
+        loss_shape = reduced_shape(labels.shape, axis, keepdims=True)
         per_loss = compute_weighted_loss_v1_grad(loss_shape, weights32, reduction, upstream)
         distances, d_labels, d_pred = ops.cosine_distance_grad(
             labels.astype(np.float32, copy=False), predictions.astype(np.float32, copy=False),

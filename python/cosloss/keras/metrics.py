@@ -14,8 +14,8 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from cosloss._core import go
 from cosloss._core import ops
-from cosloss._core.arrays import (FLOAT_DTYPES, axis_index, broadcast_shape, convert, describe,
-                                  normalize_axis, str_or_none)
+from cosloss._core.arrays import (FLOAT_DTYPES, axes_arg, broadcast_shape, convert, describe,
+                                  str_or_none)
 from cosloss._losses.cosine import CosineLoss
 from cosloss._losses.flavours import TF_NORM
 from cosloss._losses.reductions import (assert_broadcastable, squeeze_or_expand_inputs,
@@ -46,13 +46,21 @@ class CosineSimilarity:
         name: The metric's name, kept for `get_config()`; None means
             "cosine_similarity".
         dtype: The dtype of the state and of the cast inputs; None means
-            float32.
-        axis: The int dimension along which the cosine similarity is
-            computed.
+            float32. An integer dtype is accepted, as tf-keras accepts it,
+            but gives a metric that cannot update: tf-keras casts the
+            inputs to it, and l2_normalize takes no integers, so
+            `update_state` raises TypeError and `result()` stays 0 (float32
+            for 8- and 16-bit ints, float64 for wider ones, the dtypes of
+            TensorFlow's divide_no_nan).
+        axis: The dimension along which the cosine similarity is
+            computed: an int, or a list or tuple of ints (TensorFlow's
+            reduce_sum takes one; both inputs must then span each listed
+            axis, cosloss does not broadcast along them).
 
     Raises:
-        TypeError: `dtype` is not float16, float32 or float64, `name` is not
-            a str or None, or `axis` is not an int.
+        TypeError: `dtype` is not a float or integer dtype (bool and complex
+            are refused), `name` is not a str or None, or `axis` is not an
+            int or a list or tuple of ints.
 
     Example:
         >>> m = cosloss.keras.metrics.CosineSimilarity(axis=1)
@@ -70,14 +78,14 @@ class CosineSimilarity:
     count: np.floating
 
     def __init__(self, name: str = "cosine_similarity", dtype: DTypeLike | None = None,
-                 axis: int = -1) -> None:
+                 axis: int | list[int] | tuple[int, ...] = -1) -> None:
         str_or_none(name, "name")
         # Keras names an unnamed metric after its class.
         self.name = "cosine_similarity" if name is None else name
-        self.dtype: np.dtype[Any] = _float_dtype(dtype)
+        self.dtype: np.dtype[Any] = _metric_dtype(dtype)
         # Checked here rather than at the first update, where TensorFlow
         # checks it, so that a bad axis is reported where it was passed.
-        self.axis = axis_index(axis)
+        self.axis = axes_arg(axis)  # an int, or a list or tuple of ints kept as given
         self.reset_states()
 
     def update_state(self, y_true: ArrayLike, y_pred: ArrayLike,
@@ -116,11 +124,25 @@ class CosineSimilarity:
             >>> m.total, m.count
             (np.float32(1.0), np.float32(2.0))
         """
-        y_true = convert(y_true, "y_true").astype(self.dtype, copy=False)
-        y_pred = convert(y_pred, "y_pred").astype(self.dtype, copy=False)
+        y_true = convert(y_true, "y_true")
+        y_pred = convert(y_pred, "y_pred")
+        if self.dtype.kind in "iu":
+            # tf-keras (TF 2.21) casts both inputs to the metric's dtype, then
+            # fails in l2_normalize, leaving the state as it was. Keras 3
+            # differs: it does not cast the inputs (float inputs work, int
+            # ones fail at Rsqrt), casts each cosine and sample weight to the
+            # int dtype (truncating toward 0: cos 0.99999994 counts 0) and
+            # returns a float32 result. cosloss follows tf-keras.
+            raise TypeError(
+                f"Cannot convert 1e-12 to EagerTensor of dtype {self.dtype} (tf-keras's "
+                f"error): CosineSimilarity(dtype={self.dtype.name!r}) casts y_true and y_pred "
+                f"to {self.dtype}, and l2_normalize takes no integer input. Give the "
+                f"metric a float dtype.")
+        y_true = y_true.astype(self.dtype, copy=False)
+        y_pred = y_pred.astype(self.dtype, copy=False)
         y_pred, y_true = squeeze_or_expand_inputs(y_pred, y_true, strict=True)
         shape = broadcast_shape(y_true, "y_true", y_pred, "y_pred")
-        axis = normalize_axis(self.axis, len(shape))
+        axis = _VALUES.axes(y_true, y_pred, self.axis, shape)
         values = _VALUES.cosine(y_true, y_pred, axis, shape, _VALUES.norm)
         count: float
         if sample_weight is None:
@@ -148,7 +170,9 @@ class CosineSimilarity:
 
         Returns:
             total / count as a numpy scalar of the metric's dtype, or 0 when
-            count is 0 (`div_no_nan`).
+            count is 0 (`div_no_nan`). An integer metric gives 0 as
+            TensorFlow's divide_no_nan types it: float32 for 8- and 16-bit
+            ints, float64 for 32- and 64-bit ones.
 
         Example:
             >>> m = cosloss.keras.metrics.CosineSimilarity()
@@ -158,9 +182,12 @@ class CosineSimilarity:
             >>> m.result()  # (12 + 12) / 25
             np.float32(0.96)
         """
+        result_type = self.dtype.type
+        if self.dtype.kind in "iu":  # TF's _TRUEDIV_TABLE, which divide_no_nan casts by
+            result_type = np.float32 if self.dtype.itemsize <= 2 else np.float64
         if self.count == 0:
-            return self.dtype.type(0)
-        return self.dtype.type(self.total / self.count)
+            return result_type(0)
+        return result_type(self.total / self.count)
 
     def reset_states(self) -> None:
         """Forgets every update: total and count return to 0.
@@ -244,15 +271,16 @@ class CosineSimilarity:
                 f"dtype={self.dtype.name!r}, axis={self.axis!r})")
 
 
-def _float_dtype(dtype: DTypeLike | None) -> np.dtype[Any]:
-    """The metric's dtype: float32 for None, or TypeError naming the argument."""
+def _metric_dtype(dtype: DTypeLike | None) -> np.dtype[Any]:
+    """The metric's dtype: float32 for None, a float or integer dtype, or TypeError naming it."""
     if dtype is None:
         return np.dtype(np.float32)
-    expected = "None or a float dtype (float16, float32 or float64)"
+    expected = ("None, a float dtype (float16, float32 or float64) or an integer dtype "
+                "(which cannot update, as in tf-keras)")
     try:
         result = np.dtype(dtype)
     except (TypeError, ValueError):
         raise TypeError(f"dtype must be {expected}, got {describe(dtype)}") from None
-    if result not in FLOAT_DTYPES:
+    if result not in FLOAT_DTYPES and result.kind not in "iu":
         raise TypeError(f"dtype must be {expected}, got {describe(dtype)} (dtype {result})")
     return result

@@ -23,7 +23,8 @@ _LOSS = cosine_for(TF115)
 
 
 @face(_LOSS)
-def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> np.ndarray:
+def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike,
+                      axis: int | list[int] | tuple[int, ...] = -1) -> np.ndarray:
     """Computes TF 1.15's cosine "loss": the cosine similarity itself, +cos.
 
         loss = sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis)
@@ -40,18 +41,23 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> n
             become float32, as in TensorFlow).
         y_pred: An array of y_true's dtype whose shape broadcasts with
             y_true's.
-        axis: The int dimension along which the cosine similarity is
-            computed.
+        axis: The dimension along which the cosine similarity is
+            computed: an int, or a list or tuple of ints (TensorFlow's
+            reduce_sum takes one; both inputs must then span each listed
+            axis, cosloss does not broadcast along them).
 
     Returns:
-        An array of the broadcast shape without `axis`, in the inputs' dtype.
+        An array of the broadcast shape without `axis` (without every
+        listed axis), in the inputs' dtype.
 
     Raises:
         TypeError: Integer, bool, complex or mixed dtypes (TensorFlow does
-            not cast them), a numpy masked array, or a non-int axis.
+            not cast them), a numpy masked array, or an axis that is not an
+            int or a list of ints.
         ValueError: None inputs, Python lists TensorFlow cannot convert
             (ragged, mixed types, ints beyond int64), shapes that do not
-            broadcast, or an axis out of range.
+            broadcast, an axis out of range or repeated, or an input
+            broadcast along one of several listed axes.
 
     Example:
         >>> y_true = [[0., 1.], [1., 1.], [1., 1.]]
@@ -84,15 +90,18 @@ class CosineSimilarity(LossBase):
     `loss(y_true, y_pred, sample_weight=None)`.
 
     Args:
-        axis: The int dimension along which the cosine similarity is
-            computed.
+        axis: The dimension along which the cosine similarity is
+            computed: an int, or a list or tuple of ints (TensorFlow's
+            reduce_sum takes one; both inputs must then span each listed
+            axis, cosloss does not broadcast along them).
         reduction: A `Reduction` key: "auto", "sum_over_batch_size", "sum"
             or "none".
         name: The loss's name, kept for `get_config()`.
 
     Raises:
         TypeError: `axis` is not an int (a Python or numpy int, or a 0-d
-            int array), or `name` is not a str or None.
+            int array) or a list or tuple of them, or `name` is not a str
+            or None.
         ValueError: An invalid `reduction` ("Invalid Reduction Key ...").
 
     Example:
