@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from cosloss._core.arrays import axis_index, normalize_axis
+from cosloss._core.arrays import axes_arg, normalize_axes
 from cosloss._losses.base import Loss
 
 # What tf.convert_to_tensor takes: tensors, numpy arrays, Python numbers and lists.
@@ -93,25 +93,27 @@ def loss_op(loss: Loss, inputs: Sequence[tf.Tensor], value_dtype: tf.DType,
     return numpy_op(forward, backward, inputs, value_dtype, value_shape, name, constants)
 
 
-def reduced_shape(shape: tf.TensorShape, axis: int, keepdims: bool = False) -> tf.TensorShape:
-    """shape with axis removed (or set to 1); unknown when the rank is."""
+def reduced_shape(shape: tf.TensorShape, axis: int | Sequence[int],
+                  keepdims: bool = False) -> tf.TensorShape:
+    """shape without axis (an int or a list of axes), or with it set to 1; unknown when
+    the rank is."""
     if shape.rank is None:
         return tf.TensorShape(None)
+    axes = {a % shape.rank for a in ([axis] if isinstance(axis, int) else axis)}
     dims = list(shape)
-    axis = axis % len(dims)
     if keepdims:
-        dims[axis] = 1
-    else:
-        del dims[axis]
-    return tf.TensorShape(dims)
+        return tf.TensorShape([1 if a in axes else d for a, d in enumerate(dims)])
+    return tf.TensorShape([d for a, d in enumerate(dims) if a not in axes])
 
 
-def static_axis(axis: object, rank: int | None, name: str = "axis") -> int:
-    """axis as an int, checked against a known rank as the numpy API checks it.
+def static_axis(axis: object, rank: int | None, name: str = "axis") -> int | tuple[int, ...]:
+    """axis as an int or a tuple of ints, checked against a known rank as the numpy API
+    checks it.
 
     TypeError or ValueError names the argument; with an unknown rank the
-    axis is left for TensorFlow to check when the graph runs.
+    axes are left for TensorFlow to check when the graph runs.
     """
     if rank is None:
-        return axis_index(axis, name)
-    return normalize_axis(axis, rank, name)
+        axis = axes_arg(axis, name)
+        return tuple(axis) if isinstance(axis, list) else axis
+    return normalize_axes(axis, rank, name)

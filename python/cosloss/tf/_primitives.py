@@ -54,13 +54,17 @@ def _round(value64: tf.Tensor, dtype: tf.DType) -> tf.Tensor:
 
 
 def l2_normalize(x: tf.Tensor, axes: list[int] | None, epsilon: float) -> tf.Tensor:
-    """x · rsqrt(max(Σx², ε)) over axes (None: all), float64 sums, rounded once."""
+    """x · rsqrt(max(Σx², ε)) over axes (None: all), the sums in float64."""
     if x.dtype.is_complex:
         return _l2_normalize_complex(x, axes, epsilon)
     x64 = tf.cast(x, _F64)
     sum_squares = tf.reduce_sum(tf.square(x64), axes, keepdims=True)
-    inv = _inverse_norm(sum_squares, eps_in(epsilon, x.dtype), compute_dtype(x.dtype))
-    return _round(x64 * inv, x.dtype)
+    work = compute_dtype(x.dtype)
+    inv = _inverse_norm(sum_squares, eps_in(epsilon, x.dtype), work)
+    # As the Go core scales: the inverse norm rounded to the compute dtype,
+    # then one product in it (TensorFlow's own x * rsqrt(...) in float32).
+    out = tf.cast(x, work) * tf.cast(inv, work)
+    return out if work == x.dtype else tf.cast(out, x.dtype)
 
 
 def _l2_normalize_complex(x: tf.Tensor, axes: list[int] | None, epsilon: float) -> tf.Tensor:
@@ -68,8 +72,8 @@ def _l2_normalize_complex(x: tf.Tensor, axes: list[int] | None, epsilon: float) 
     real = x.dtype.real_dtype
     re, im = tf.cast(tf.math.real(x), _F64), tf.cast(tf.math.imag(x), _F64)
     sum_squares = tf.reduce_sum(tf.square(re) + tf.square(im), axes, keepdims=True)
-    inv = _inverse_norm(sum_squares, eps_in(epsilon, real), real)
-    return tf.complex(tf.cast(re * inv, real), tf.cast(im * inv, real))
+    inv = tf.cast(_inverse_norm(sum_squares, eps_in(epsilon, real), real), real)
+    return tf.complex(tf.math.real(x) * inv, tf.math.imag(x) * inv)
 
 
 def _inverse_norm(sum_squares: tf.Tensor, eps: float, work: tf.DType) -> tf.Tensor:
@@ -105,7 +109,8 @@ def _floor_passing_gradient(norm: tf.Tensor, eps: float) -> tf.Tensor:
     return tf.where(norm >= eps, norm, (norm - tf.stop_gradient(norm)) + eps)
 
 
-def _nonfinite(v64: tf.Tensor, sum_squares: tf.Tensor, axis: int, work: tf.DType) -> tf.Tensor:
+def _nonfinite(v64: tf.Tensor, sum_squares: tf.Tensor, axis: Axes, work: tf.DType,
+               ) -> tf.Tensor:
     """Whether a slice holds an inf or a NaN, given its float64 Σ²."""
     if work != _F64:
         # A float64 sum of float32 squares is inf only for an inf element.
@@ -121,8 +126,12 @@ def _pad_rank(v: tf.Tensor, rank: int) -> tf.Tensor:
     return v
 
 
-def broadcast_axis(x: tf.Tensor, y: tf.Tensor, axis: int) -> tuple[tf.Tensor, tf.Tensor, int]:
-    """x and y at the broadcast rank, and axis as a non-negative index of it.
+Axes = int | tuple[int, ...]
+
+
+def broadcast_axis(x: tf.Tensor, y: tf.Tensor, axis: Axes) -> tuple[tf.Tensor, tf.Tensor, Axes]:
+    """x and y at the broadcast rank, and axis (an int or a tuple) as non-negative
+    indices of it.
 
     With an unknown rank the axis is left as given, for an input of the
     broadcast rank.
@@ -130,12 +139,15 @@ def broadcast_axis(x: tf.Tensor, y: tf.Tensor, axis: int) -> tuple[tf.Tensor, tf
     if x.shape.rank is None or y.shape.rank is None:
         return x, y, axis
     rank = max(x.shape.rank, y.shape.rank)
-    return _pad_rank(x, rank), _pad_rank(y, rank), axis % rank if rank else axis
+    if rank:
+        axis = axis % rank if isinstance(axis, int) else tuple(a % rank for a in axis)
+    return _pad_rank(x, rank), _pad_rank(y, rank), axis
 
 
-def cosine(x: tf.Tensor, y: tf.Tensor, axis: int, form: int, rule: int, eps: float,
+def cosine(x: tf.Tensor, y: tf.Tensor, axis: Axes, form: int, rule: int, eps: float,
            ) -> tf.Tensor:
-    """form(cos(x, y)) along axis of the broadcast shape, as the Go core's Cosine.
+    """form(cos(x, y)) along axis (an int or a tuple of axes) of the broadcast shape,
+    as the Go core's Cosine.
 
     x and y share a floating dtype; rule and eps are a Norm's. The result
     drops axis and has the inputs' dtype.
@@ -171,7 +183,8 @@ def cosine(x: tf.Tensor, y: tf.Tensor, axis: int, form: int, rule: int, eps: flo
                  zero + np.nan, c)
     if e == 0:
         # An empty slice has cosine 0 even where ε is 0 (float16).
-        c = tf.where(tf.shape(x64)[axis] > 0, c, zero)
+        length = tf.reduce_prod(tf.gather(tf.shape(x64), axis))
+        c = tf.where(length > 0, c, zero)
     # The cosine is rounded to the compute dtype before the form is applied.
     c = tf.cast(tf.cast(c, work), _F64)
     value = _form(c, form)
@@ -200,7 +213,7 @@ def _form(c: tf.Tensor, form: int) -> tf.Tensor:
     return c
 
 
-def cosine_distance(labels32: tf.Tensor, predictions32: tf.Tensor, axis: int) -> tf.Tensor:
+def cosine_distance(labels32: tf.Tensor, predictions32: tf.Tensor, axis: Axes) -> tf.Tensor:
     """TF1's per-sample 1 − Σ labels·predictions (axis kept), the sum in float64."""
     dot = tf.reduce_sum(tf.cast(labels32, _F64) * tf.cast(predictions32, _F64), axis,
                         keepdims=True)

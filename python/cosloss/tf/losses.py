@@ -14,7 +14,7 @@ from cosloss._losses.reductions import assert_broadcastable
 from cosloss._losses.tf1 import COSINE_DISTANCE, Reduction, check_cosine_distance_args
 from cosloss.tf import _primitives
 from cosloss.tf._backend import resolve
-from cosloss.tf._op import TensorLike, numpy_op, static_axis
+from cosloss.tf._op import TensorLike, numpy_op, reduced_shape, static_axis
 
 __all__ = ["cosine_distance", "Reduction"]
 
@@ -39,7 +39,8 @@ def cosine_distance(labels: TensorLike, predictions: TensorLike, axis: int | Non
     Args:
         labels: A tensor of any real dtype.
         predictions: A tensor whose shape is compatible with labels'.
-        axis: The int dimension of the dot product (required).
+        axis: The dimension of the dot product (required): an int, or a
+            list of ints as TensorFlow's eager op takes.
         weights: A scalar, or a tensor of the losses' rank whose every
             dimension is 1 or equal to theirs.
         scope: The name scope of the op (default "cosine_distance_loss").
@@ -75,9 +76,8 @@ def cosine_distance(labels: TensorLike, predictions: TensorLike, axis: int | Non
         weights = tf.cast(weights, tf.float32)
         loss_shape = labels.shape if labels.shape.rank is not None else tf.TensorShape(None)
         if reduction == Reduction.NONE and loss_shape.rank is not None:
-            dims = list(loss_shape)
-            dims[axis % len(dims)] = 1
-            value_shape = tf.TensorShape(dims)
+            value_shape = reduced_shape(loss_shape, static_axis(axis, loss_shape.rank),
+                                        keepdims=True)
         else:
             value_shape = tf.TensorShape(None if reduction == Reduction.NONE else [])
         if resolve(backend) == "go":
