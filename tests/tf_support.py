@@ -1,8 +1,11 @@
 """Shared TensorFlow setup and helpers for the TensorFlow parity suites.
 
-Import this module before anything that imports TensorFlow: it selects
-Keras 2 (tf_keras, which the spec describes) and silences TF's C++ logging,
-then imports TensorFlow and cosloss.tf.
+Import this module before anything that imports TensorFlow: it silences
+TF's C++ logging, then imports TensorFlow and cosloss.tf. Which Keras
+tf.keras is follows TF_USE_LEGACY_KERAS as TensorFlow reads it (unset:
+Keras 3, TensorFlow's default; "1": tf-keras, which the spec describes);
+`make test` runs these suites under both, and under both cosloss.tf
+backends (COSLOSS_TF_BACKEND).
 
 Skip rule: without TensorFlow (or tf_keras) the importing test module is
 skipped, except when the environment variable CI is "true", where the import
@@ -11,7 +14,6 @@ error is raised so that a missing TensorFlow fails the run instead.
 
 import os
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
@@ -34,11 +36,6 @@ else:
                     allow_module_level=True)
 
 tf.get_logger().setLevel("ERROR")
-
-# The spec describes Keras 2 (tf_keras): loss reductions 'auto'/'sum'/'none'.
-if not hasattr(tf.keras.losses, "Reduction"):  # pragma: no cover - environment dependent
-    raise ImportError("tf.keras is Keras 3; import tests/tf_support.py before TensorFlow, "
-                      "or set TF_USE_LEGACY_KERAS=1 with tf_keras installed")
 
 import cosloss.tf as ctf  # noqa: E402
 
