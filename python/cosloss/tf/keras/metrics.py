@@ -17,7 +17,7 @@ from cosloss._losses.flavours import TF115
 from cosloss._losses.keras import KERAS3_METRIC_COSINE, cosine_for
 from cosloss.tf._backend import resolve
 from cosloss.tf._op import TensorLike
-from cosloss.tf.keras.losses import _keras3
+from cosloss.tf.keras.losses import _keras3, keras3_inputs
 from cosloss.tf.seed import cosine_op
 
 __all__ = ["CosineSimilarity"]
@@ -27,8 +27,10 @@ def _cosine(y_true: TensorLike, y_pred: TensorLike, axis: int = -1,
             backend: str | None = None) -> tf.Tensor:
     # +cos with TensorFlow's norms (TF 1.15's loss function, every tf-keras
     # version's metric), or with Keras 3's.
-    loss = KERAS3_METRIC_COSINE if _keras3() else cosine_for(TF115)
-    return cosine_op(loss, y_true, y_pred, axis, "cosine_similarity", backend)
+    if _keras3():
+        y_true, y_pred = keras3_inputs(y_true, y_pred)
+        return cosine_op(KERAS3_METRIC_COSINE, y_true, y_pred, axis, "cosine_similarity", backend)
+    return cosine_op(cosine_for(TF115), y_true, y_pred, axis, "cosine_similarity", backend)
 
 
 @tf.keras.utils.register_keras_serializable(package="cosloss.metrics")
