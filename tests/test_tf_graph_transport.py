@@ -90,4 +90,6 @@ def test_imported_graph_fails_loudly_instead_of_computing_another_function(first
     if first == "other ops first":
         assert "cosloss.tf" in what and "another process" in what and 'backend="tf"' in what
     else:
-        assert "callback" in what  # TensorFlow's own: no function under that token
+        # TensorFlow's own error (no function under that token), with cosloss's hint.
+        assert "Could not find callback" in what
+        assert "cosloss.tf" in what and 'backend="tf"' in what

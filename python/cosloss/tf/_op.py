@@ -15,6 +15,43 @@ from cosloss._losses.base import Loss
 # What tf.convert_to_tensor takes: tensors, numpy arrays, Python numbers and lists.
 TensorLike = tf.types.experimental.TensorLike
 
+IMPORTED_GRAPH_HINT = (
+    "cosloss.tf: if this graph was built in another process and holds cosloss.tf ops of the "
+    "go backend (tf.numpy_function registers its Python functions per process), build the "
+    "graph in code in this process, or build the ops with backend=\"tf\", which serializes "
+    "like TensorFlow's own ops.")
+
+
+def _name_cosloss_in_missing_callbacks() -> None:
+    """Adds IMPORTED_GRAPH_HINT to TensorFlow's "Could not find callback" error.
+
+    A go-backend op imported into a process that has not built it finds no
+    function under its token, and TensorFlow's error names neither cosloss
+    nor the cure. TensorFlow's C++ side calls one registry object; giving it
+    a subclass whose __call__ adds the hint changes nothing else. If
+    TensorFlow's internals differ from 2.21's, its own message stays.
+    """
+    try:
+        from tensorflow.python.ops import script_ops
+        registry = script_ops._py_funcs
+        base = script_ops.FuncRegistry
+    except (ImportError, AttributeError):  # pragma: no cover - another TensorFlow
+        return
+    if type(registry) is not base:
+        return
+
+    class HintingRegistry(base):  # type: ignore[misc, valid-type]
+        def __call__(self, token: Any, device: Any, args: Any) -> Any:
+            if self.get(token, None) is None:
+                raise ValueError(f"Could not find callback with key={token} in the registry. "
+                                 f"{IMPORTED_GRAPH_HINT}")
+            return super().__call__(token, device, args)
+
+    registry.__class__ = HintingRegistry
+
+
+_name_cosloss_in_missing_callbacks()
+
 
 def numpy_op(forward: Callable[..., Any], backward: Callable[..., Any], inputs: Sequence[tf.Tensor],
              value_dtype: tf.DType, value_shape: tf.TensorShape, name: str,
