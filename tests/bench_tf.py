@@ -174,7 +174,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--only", default="", help="run only cases whose name contains this")
     args = parser.parse_args()
-    repeat_big, repeat_small = (5, 7) if args.quick else (11, 15)
+    repeat_big, repeat_small = (5, 7) if args.quick else (9, 15)
     sample_small = 0.002 if args.quick else 0.004
     rng = np.random.default_rng(0)
     sizes = [(32, 128), (100_000, 256)]
