@@ -199,10 +199,12 @@ fuzz:
 	GOEXPERIMENT=simd $(GO) test -run XXX -fuzz FuzzL2Normalize -fuzztime 30s ./cosloss
 
 # Go kernel benchmarks, then the issue's table (cosloss against numpy,
-# TensorFlow and PyTorch when installed), also written to bench.json.
+# TensorFlow and PyTorch when installed), also written to bench.json; then
+# cosloss.tf's two backends against TensorFlow's own op chains, added to it.
 bench: $(INSTALLED) $(EXTRAS)
 	GOEXPERIMENT=simd $(GO) test -run XXX -bench . -benchtime 20x ./cosloss
 	$(VPY) tests/bench.py --json bench.json
+	$(VPY) tests/bench_tf.py --json bench.json
 
 # An editable install: Python edits take effect at once; the extension is
 # built in place into python/cosloss/_gocore, so run `make develop` again

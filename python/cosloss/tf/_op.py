@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from cosloss._core.arrays import axes_arg, normalize_axes
 from cosloss._losses.base import Loss
+from cosloss._losses.cosine import CosineLoss
 
 # What tf.convert_to_tensor takes: tensors, numpy arrays, Python numbers and lists.
 TensorLike = tf.types.experimental.TensorLike
@@ -124,10 +125,48 @@ def loss_op(loss: Loss, inputs: Sequence[tf.Tensor], value_dtype: tf.DType,
 
     def backward(*arrays: np.ndarray) -> list[np.ndarray]:
         *args, upstream = arrays
-        _, grads = loss.value_and_grad(*args, *params, upstream=upstream)
+        out = _direct_out(loss, args[:n], params)
+        _, grads = loss.value_and_grad(*args, *params, upstream=upstream, out=out)
         return [np.asarray(g, dtype=a.dtype) for g, a in zip(grads, args[:n])]
 
     return numpy_op(forward, backward, inputs, value_dtype, value_shape, name, constants)
+
+
+# TensorFlow wraps an array a numpy_function returns without copying it only
+# when its data is aligned to EIGEN_MAX_ALIGN_BYTES (64 in TensorFlow's
+# builds); numpy's large arrays start 16 bytes into a page, so TensorFlow
+# copies each of them (about 20 ms for 100 MB on the benchmark machine).
+_TF_ALIGN = 64
+# Below this many bytes the copy costs less than arranging the alignment.
+_ALIGN_FROM = 1 << 16
+
+
+def aligned_empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An uninitialized C-contiguous array whose data starts on a _TF_ALIGN boundary."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    buf = np.empty(nbytes + _TF_ALIGN, np.uint8)
+    start = -buf.ctypes.data % _TF_ALIGN
+    return buf[start:start + nbytes].view(dtype).reshape(shape)
+
+
+def _direct_out(loss: Loss, inputs: Sequence[np.ndarray], params: Sequence[Any],
+                ) -> tuple[np.ndarray, ...] | None:
+    """Aligned arrays for the gradients when the Go core writes them there directly.
+
+    Only CosineLoss's value_and_grad writes its gradients straight into out=
+    (for an int axis, inputs of one shape and a float32 or float64 dtype);
+    other losses copy into out, which would only move TensorFlow's copy.
+    """
+    if type(loss) is not CosineLoss or len(inputs) != 2:
+        return None
+    x, y = inputs
+    axis = params[0] if params else -1
+    if (not isinstance(axis, (int, np.integer)) or isinstance(axis, bool)
+            or x.shape != y.shape or x.dtype != y.dtype
+            or x.dtype not in (np.float32, np.float64) or x.nbytes < _ALIGN_FROM):
+        return None
+    return aligned_empty(x.shape, x.dtype), aligned_empty(y.shape, y.dtype)
 
 
 def reduced_shape(shape: tf.TensorShape, axis: int | Sequence[int],
