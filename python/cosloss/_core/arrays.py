@@ -10,11 +10,13 @@ outer × axis × inner with non-negative strides.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import operator
 import reprlib
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from numbers import Number
 from typing import Any
 
@@ -24,6 +26,28 @@ FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 COMPLEX_DTYPES = (np.dtype(np.complex64), np.dtype(np.complex128))  # l2_normalize takes them
 
 _INT32_MIN, _INT32_MAX = -2**31, 2**31 - 1
+
+# Who allocates the arrays the Go core writes results into (empty); a caller
+# that hands them on, cosloss.tf's go backend, can choose (allocating_with).
+_allocator = threading.local()
+
+
+def empty(shape: Any, dtype: Any) -> np.ndarray:
+    """An uninitialized C-contiguous result array: np.empty, or this thread's
+    allocating_with allocator."""
+    allocate = getattr(_allocator, "fn", None)
+    return np.empty(shape, dtype) if allocate is None else allocate(shape, dtype)
+
+
+@contextlib.contextmanager
+def allocating_with(allocate: Callable[[Any, Any], np.ndarray]) -> Iterator[None]:
+    """Result arrays on this thread come from allocate(shape, dtype) inside the block."""
+    previous = getattr(_allocator, "fn", None)
+    _allocator.fn = allocate
+    try:
+        yield
+    finally:
+        _allocator.fn = previous
 _INT64_MIN, _INT64_MAX = -2**63, 2**63 - 1
 
 

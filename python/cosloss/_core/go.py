@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from cosloss._core.arrays import empty
 from cosloss._gocore import _gocore as _ext
 from cosloss._gocore import binding as _go
 
@@ -325,7 +326,7 @@ def cosine_fast(x, y, axis, form, rule, eps_by_dtype):
     itemsize = x.itemsize
     if xa % itemsize or ya % itemsize:
         return None
-    out = np.empty(out_shape, dtype)
+    out = empty(out_shape, dtype)
     if _forking:
         _wait_for_fork()
     oa = _address(_buffer(out))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from cosloss._core import go
-from cosloss._core.arrays import compute_dtype, view3
+from cosloss._core.arrays import compute_dtype, empty, view3
 
 
 def _eps_for(dtype: np.dtype, epsilon: float) -> float:
@@ -49,7 +49,7 @@ def cosine(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple,
         m = _Merged(x, y, axis, shape)
         return cosine(m.x, m.y, m.axis, form, m.shape, rule, epsilon).reshape(m.value_shape)
     dtype, work = x.dtype, compute_dtype(x.dtype)
-    out = np.empty(shape[:axis] + shape[axis + 1:], dtype=work)
+    out = empty(shape[:axis] + shape[axis + 1:], dtype=work)
     if out.size:
         go.cosine(*_pair_views(x, y, axis, shape, work), form, out, rule, _eps_for(dtype, epsilon))
     return out.astype(dtype, copy=False)
@@ -100,7 +100,7 @@ def cosine_distance(labels: np.ndarray, predictions: np.ndarray, axis: int | tup
         m = _Merged(labels, predictions, axis, labels.shape)
         return cosine_distance(m.x, m.y, m.axis).reshape(m.kept_shape)
     shape = labels.shape
-    out = np.empty(shape[:axis] + (1,) + shape[axis + 1:], dtype=np.float32)
+    out = empty(shape[:axis] + (1,) + shape[axis + 1:], dtype=np.float32)
     if out.size:
         go.cosine_distance(*_pair_views(labels, predictions, axis, shape, labels.dtype), out)
     return out
@@ -181,7 +181,7 @@ def l2_normalize(x: np.ndarray, axes: tuple, epsilon: float) -> np.ndarray:
         return _complex(l2_normalize(pairs, pair_axes, epsilon), x.dtype)
     dtype, work = x.dtype, compute_dtype(x.dtype)
     layout = _AxesLayout(x.shape, axes)
-    out = np.empty(layout.merged_shape, dtype=work)
+    out = empty(layout.merged_shape, dtype=work)
     if out.size:
         x3, xs = view3(layout.merge(x.astype(work, copy=False)), layout.axis)
         go.l2_normalize(x3, xs, out, _eps_for(dtype, epsilon))
@@ -198,8 +198,8 @@ def l2_normalize_grad(x: np.ndarray, axes: tuple, epsilon: float, upstream: np.n
         return _complex(value, x.dtype), _complex(dx, x.dtype)
     dtype, work = x.dtype, compute_dtype(x.dtype)
     layout = _AxesLayout(x.shape, axes)
-    out = np.empty(layout.merged_shape, dtype=work)
-    dx = np.empty(layout.merged_shape, dtype=work)
+    out = empty(layout.merged_shape, dtype=work)
+    dx = empty(layout.merged_shape, dtype=work)
     if out.size:
         x3, xs = view3(layout.merge(x.astype(work, copy=False)), layout.axis)
         g = np.ascontiguousarray(layout.merge(np.broadcast_to(upstream, x.shape)), dtype=work)
@@ -229,14 +229,14 @@ def cosine_grad(x: np.ndarray, y: np.ndarray, axis: int, form: int, shape: tuple
         value, dx, dy = cosine_grad(m.x, m.y, m.axis, form, m.shape, g, rule, epsilon)
         return (value.reshape(m.value_shape), *m.restore(dx, dy))
     dtype, work = x.dtype, compute_dtype(x.dtype)
-    value = np.empty(shape[:axis] + shape[axis + 1:], dtype=work)
+    value = empty(shape[:axis] + shape[axis + 1:], dtype=work)
     g = np.ascontiguousarray(np.broadcast_to(upstream, value.shape), dtype=work)
     dx = dy = None
     if out is not None:
         dx = out[0] if _writable_into(out[0], shape, work, x, y, g, out[1], *reads) else None
         dy = out[1] if _writable_into(out[1], shape, work, x, y, g, out[0], *reads) else None
-    dx = np.empty(shape, dtype=work) if dx is None else dx
-    dy = np.empty(shape, dtype=work) if dy is None else dy
+    dx = empty(shape, dtype=work) if dx is None else dx
+    dy = empty(shape, dtype=work) if dy is None else dy
     if value.size:
         go.cosine_grad(*_pair_views(x, y, axis, shape, work), form, g, value, dx, dy, rule,
                        _eps_for(dtype, epsilon))
@@ -270,8 +270,8 @@ def cosine_distance_grad(labels: np.ndarray, predictions: np.ndarray, axis: int 
         value, dl, dp = cosine_distance_grad(m.x, m.y, m.axis, g)
         return (value.reshape(m.kept_shape), *m.restore(dl, dp))
     shape = labels.shape
-    value = np.empty(shape[:axis] + (1,) + shape[axis + 1:], dtype=np.float32)
-    dl, dp = np.empty(shape, np.float32), np.empty(shape, np.float32)
+    value = empty(shape[:axis] + (1,) + shape[axis + 1:], dtype=np.float32)
+    dl, dp = empty(shape, np.float32), empty(shape, np.float32)
     if value.size:
         g = np.ascontiguousarray(np.broadcast_to(upstream, value.shape), dtype=np.float32)
         go.cosine_distance_grad(*_pair_views(labels, predictions, axis, shape, labels.dtype),
@@ -304,7 +304,7 @@ def _weights_for(losses: np.ndarray, weights: np.ndarray) -> np.ndarray:
 def weighted(losses: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """losses · weights, weights broadcastable to losses, in losses' dtype."""
     work = losses.astype(compute_dtype(losses.dtype), copy=False)
-    out = np.empty(losses.shape, dtype=work.dtype)
+    out = empty(losses.shape, dtype=work.dtype)
     if out.size:
         go.weighted(_flat(work), _weights_for(work, weights), out)
     return out.astype(losses.dtype, copy=False)

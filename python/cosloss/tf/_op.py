@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from cosloss._core.arrays import axes_arg, normalize_axes
+from cosloss._core.arrays import allocating_with, axes_arg, normalize_axes
 from cosloss._losses.base import Loss
-from cosloss._losses.cosine import CosineLoss
 
 # What tf.convert_to_tensor takes: tensors, numpy arrays, Python numbers and lists.
 TensorLike = tf.types.experimental.TensorLike
@@ -83,7 +82,9 @@ def numpy_op(forward: Callable[..., Any], backward: Callable[..., Any], inputs: 
                     f"registers functions per process). Build the graph in code in this process, "
                     f"or build the op with backend=\"tf\", which serializes like TensorFlow's "
                     f"own ops.")
-            return fn(*arrays_)
+            # Results the Go core writes go to TensorFlow as they are.
+            with allocating_with(tf_empty):
+                return fn(*arrays_)
         return call
 
     @tf.custom_gradient
@@ -125,8 +126,7 @@ def loss_op(loss: Loss, inputs: Sequence[tf.Tensor], value_dtype: tf.DType,
 
     def backward(*arrays: np.ndarray) -> list[np.ndarray]:
         *args, upstream = arrays
-        out = _direct_out(loss, args[:n], params)
-        _, grads = loss.value_and_grad(*args, *params, upstream=upstream, out=out)
+        _, grads = loss.value_and_grad(*args, *params, upstream=upstream)
         return [np.asarray(g, dtype=a.dtype) for g, a in zip(grads, args[:n])]
 
     return numpy_op(forward, backward, inputs, value_dtype, value_shape, name, constants)
@@ -141,32 +141,17 @@ _TF_ALIGN = 64
 _ALIGN_FROM = 1 << 16
 
 
-def aligned_empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """An uninitialized C-contiguous array whose data starts on a _TF_ALIGN boundary."""
+def tf_empty(shape: Any, dtype: Any) -> np.ndarray:
+    """An uninitialized C-contiguous array TensorFlow takes without a copy: its data
+    starts on a _TF_ALIGN boundary (small arrays: numpy's own)."""
     dtype = np.dtype(dtype)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if nbytes < _ALIGN_FROM:
+        return np.empty(shape, dtype)
     buf = np.empty(nbytes + _TF_ALIGN, np.uint8)
     start = -buf.ctypes.data % _TF_ALIGN
     return buf[start:start + nbytes].view(dtype).reshape(shape)
-
-
-def _direct_out(loss: Loss, inputs: Sequence[np.ndarray], params: Sequence[Any],
-                ) -> tuple[np.ndarray, ...] | None:
-    """Aligned arrays for the gradients when the Go core writes them there directly.
-
-    Only CosineLoss's value_and_grad writes its gradients straight into out=
-    (for an int axis, inputs of one shape and a float32 or float64 dtype);
-    other losses copy into out, which would only move TensorFlow's copy.
-    """
-    if type(loss) is not CosineLoss or len(inputs) != 2:
-        return None
-    x, y = inputs
-    axis = params[0] if params else -1
-    if (not isinstance(axis, (int, np.integer)) or isinstance(axis, bool)
-            or x.shape != y.shape or x.dtype != y.dtype
-            or x.dtype not in (np.float32, np.float64) or x.nbytes < _ALIGN_FROM):
-        return None
-    return aligned_empty(x.shape, x.dtype), aligned_empty(y.shape, y.dtype)
 
 
 def reduced_shape(shape: tf.TensorShape, axis: int | Sequence[int],
