@@ -126,6 +126,30 @@ def function_runners(chain, a, b, grad):
     return runners, []
 
 
+def xla_runners(chain, a, b, grad):
+    """TensorFlow's chain without and with XLA, and the tf backend with XLA.
+
+    The go backend cannot be compiled (tf.numpy_function has no XLA kernel).
+    """
+    ta, tb = tf.constant(a), tf.constant(b)
+    runners = []
+    for impl, jit in (("ref", False), ("ref", True), ("tf", True)):
+        if grad:
+            @tf.function(jit_compile=jit)
+            def fn(x, y, impl=impl):
+                with tf.GradientTape() as tape:
+                    tape.watch([x, y])
+                    loss = chain(x, y, impl)
+                gx, gy = tape.gradient(loss, [x, y])
+                return loss, gx, gy
+        else:
+            @tf.function(jit_compile=jit)
+            def fn(x, y, impl=impl):
+                return chain(x, y, impl)
+        runners.append(lambda fn=fn: fn(ta, tb))
+    return runners
+
+
 def medians(fns, repeat, inner):
     """Median seconds per call of each function, run alternately (inner calls a sample)."""
     for fn in fns:
@@ -211,6 +235,20 @@ def main():
                             section=SECTION, case=f"{base} backend={impl}", cosloss_ms=t * 1e3,
                             reference=f"TF {mode}", reference_ms=t_ref * 1e3, ratio=ratio,
                             target=target, met=None if limit is None else ratio <= limit))
+    # Under XLA (tf.function(jit_compile=True)), at the large size only.
+    rows, dim = sizes[-1]
+    for chain_name, chain in CHAINS:
+        for grad in (False, True):
+            base = f"{chain_name} jit_compile {rows}x{dim} {'fwd+grad' if grad else 'fwd'}"
+            if args.only and args.only not in base:
+                continue
+            t_ref, t_ref_jit, t_tf_jit = medians(xla_runners(chain, *data[rows, dim], grad),
+                                                 repeat_big, 1)
+            for reference, t_r in (("TF tf.function", t_ref), ("TF jit_compile", t_ref_jit)):
+                results.append(dict(
+                    section=SECTION, case=f"{base} backend=tf", cosloss_ms=t_tf_jit * 1e3,
+                    reference=reference, reference_ms=t_r * 1e3, ratio=t_tf_jit / t_r,
+                    target="(reported)", met=None))
     elapsed = time.perf_counter() - started
 
     info = versions()
@@ -218,9 +256,9 @@ def main():
           f"{cosloss.workers()} workers; TensorFlow {info['tensorflow']}, Keras {info['keras']}, "
           f"tf-keras {info['tf_keras']} (tf.keras is {info['tf.keras is']}); numpy {np.__version__}; "
           f"Python {platform.python_version()}; {cpu_name()}; {elapsed:.0f} s")
-    print(f"{'case':72s} {'cosloss':>10s} {'reference':>15s} {'ref':>10s} {'ratio':>6s}  target")
+    print(f"{'case':76s} {'cosloss':>10s} {'reference':>15s} {'ref':>10s} {'ratio':>6s}  target")
     for r in results:
-        print(f"{r['case']:72s} {r['cosloss_ms']:7.3f} ms {r['reference']:>15s} "
+        print(f"{r['case']:76s} {r['cosloss_ms']:7.3f} ms {r['reference']:>15s} "
               f"{r['reference_ms']:7.3f} ms {r['ratio']:6.2f}  {r['target']} "
               f"{'' if r['met'] is None else 'met' if r['met'] else 'MISSED'}")
     if args.json:
