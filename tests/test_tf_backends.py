@@ -149,3 +149,23 @@ def test_complex_l2_normalize_is_tensorflows(backend, dtype):
     rtol = 1e-6 if dtype == np.complex64 else 1e-12
     np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol)
     np.testing.assert_allclose(got_grad, want_grad, rtol=rtol, atol=rtol * 1e6)
+
+
+def test_go_backend_reuses_a_result_buffer_only_after_tensorflow_lets_go():
+    """The go backend's result buffers are pooled: one TensorFlow still holds is never
+    written again, one it has released is reused."""
+    from cosloss.tf import _op
+    rng = np.random.default_rng(6)
+    x = tf.constant(rng.standard_normal((600, 64)).astype(np.float32))  # 150 KB results
+    first = ctf.nn.l2_normalize(x, axis=1, backend="go")
+    kept = first.numpy().copy()
+    other = tf.constant(rng.standard_normal((600, 64)).astype(np.float32))
+    second = ctf.nn.l2_normalize(other, axis=1, backend="go")  # while first is alive
+    np.testing.assert_array_equal(first.numpy(), kept)
+    np.testing.assert_allclose(second.numpy(), tf.nn.l2_normalize(other, 1).numpy(),
+                               **tol(np.float32))
+    buffers = len(_op._POOL._buffers)
+    del first, second
+    third = ctf.nn.l2_normalize(-x, axis=1, backend="go")
+    np.testing.assert_allclose(third.numpy(), -kept, **tol(np.float32))
+    assert len(_op._POOL._buffers) == buffers  # a released buffer was taken again

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -143,15 +145,64 @@ _ALIGN_FROM = 1 << 16
 
 def tf_empty(shape: Any, dtype: Any) -> np.ndarray:
     """An uninitialized C-contiguous array TensorFlow takes without a copy: its data
-    starts on a _TF_ALIGN boundary (small arrays: numpy's own)."""
+    starts on a _TF_ALIGN boundary (small arrays: numpy's own), in a buffer of
+    _POOL, reused once TensorFlow has let go of it."""
     dtype = np.dtype(dtype)
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if nbytes < _ALIGN_FROM:
         return np.empty(shape, dtype)
-    buf = np.empty(nbytes + _TF_ALIGN, np.uint8)
+    buf = _POOL.take(nbytes + _TF_ALIGN)
     start = -buf.ctypes.data % _TF_ALIGN
     return buf[start:start + nbytes].view(dtype).reshape(shape)
+
+
+class BufferPool:
+    """Large result buffers kept for reuse, so a training loop's steps do not
+    page-fault fresh memory in each call (12 ms per 100 MB on the benchmark
+    machine, a tenth of an l2_normalize -> cosine_distance step).
+
+    A buffer is free when nothing but the pool refers to it: an array handed
+    to TensorFlow is a view of its buffer, and TensorFlow holds that view for
+    as long as a tensor uses the memory (it releases it after the tensor),
+    so the buffer's reference count says when it can be written again. At
+    most limit bytes are kept; beyond that, buffers are not pooled.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._buffers: list[np.ndarray] = []
+        self._lock = threading.Lock()
+        self._limit = limit
+        # The reference count of a buffer only the pool holds, as _is_free sees it.
+        self._buffers.append(np.empty(1, np.uint8))
+        self._free_count = self._count(0)
+        self._buffers.clear()
+
+    def _count(self, i: int) -> int:
+        return sys.getrefcount(self._buffers[i])
+
+    def take(self, nbytes: int) -> np.ndarray:
+        """A free buffer of exactly nbytes, or a new one (pooled while under the limit)."""
+        with self._lock:
+            # By index: a loop variable (or enumerate's tuple) would hold a reference.
+            for i in range(len(self._buffers)):
+                if self._buffers[i].nbytes == nbytes and self._count(i) == self._free_count:
+                    return self._buffers[i]
+            buf = np.empty(nbytes, np.uint8)
+            held = sum(b.nbytes for b in self._buffers)
+            if held + nbytes > self._limit:
+                # Make room from free buffers, oldest first.
+                for i in range(len(self._buffers) - 1, -1, -1):
+                    if held + nbytes <= self._limit:
+                        break
+                    if self._count(i) == self._free_count:
+                        held -= self._buffers.pop(i).nbytes
+            if held + nbytes <= self._limit:
+                self._buffers.append(buf)
+            return buf
+
+
+_POOL = BufferPool(limit=1 << 30)
 
 
 def reduced_shape(shape: tf.TensorShape, axis: int | Sequence[int],
