@@ -169,3 +169,20 @@ def test_go_backend_reuses_a_result_buffer_only_after_tensorflow_lets_go():
     third = ctf.nn.l2_normalize(-x, axis=1, backend="go")
     np.testing.assert_allclose(third.numpy(), -kept, **tol(np.float32))
     assert len(_op._POOL._buffers) == buffers  # a released buffer was taken again
+
+
+def test_a_bad_target_is_an_error_in_a_graph_and_nan_under_xla():
+    x1 = tf.constant([[1., 0.], [0., 1.]])
+    x2 = tf.constant([[1., 1.], [1., 0.]])
+    target = tf.constant([1, 2])
+
+    @tf.function
+    def graph(t):
+        return ctf.torch.cosine_embedding_loss(x1, x2, t, backend="tf")
+
+    with pytest.raises(tf.errors.InvalidArgumentError, match="only 1 and -1"):
+        graph(target)
+    jitted = tf.function(graph.python_function, jit_compile=True)
+    assert np.isnan(jitted(target).numpy())
+    np.testing.assert_allclose(jitted(tf.constant([1, -1])).numpy(),
+                               ((1 - np.sqrt(0.5)) + 0.0) / 2, rtol=1e-6)

@@ -251,7 +251,12 @@ def cosine_embedding_loss(cos: tf.Tensor, target: tf.Tensor, margin: float, redu
     positive = _round(1.0 - cos64, dtype)
     clamped = _round(cos64 - eps_in(margin, dtype), dtype)
     negative = tf.maximum(clamped, tf.zeros_like(clamped))
-    losses = tf.where(tf.equal(tf.cast(target, _F64), 1.0), positive, negative)
+    t64 = tf.cast(target, _F64)
+    # A target other than 1 and -1 gives NaN: the graph's assertion raises
+    # instead, but XLA compiles assertions away, and NaN is never mistaken
+    # for a loss.
+    losses = tf.where(tf.equal(t64, 1.0), positive,
+                      tf.where(tf.equal(t64, -1.0), negative, tf.zeros_like(negative) + np.nan))
     if reduction == "none":
         return losses
     total = tf.reduce_sum(tf.cast(losses, _F64))

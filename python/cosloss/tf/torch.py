@@ -104,7 +104,8 @@ def cosine_embedding_loss(input1: TensorLike, input2: TensorLike, target: Tensor
         ValueError: An invalid reduction, or (eagerly) a target of the wrong
             shape or with values other than 1 and -1. In graph mode errors
             that depend on the fed values are raised by `Session.run` as
-            `tf.errors.InvalidArgumentError`.
+            `tf.errors.InvalidArgumentError`; under XLA, which drops
+            assertions, such a pair's loss is NaN.
 
     Example:
         >>> cosloss.tf.torch.cosine_embedding_loss(
