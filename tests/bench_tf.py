@@ -105,24 +105,27 @@ def session_runners(chain, a, b, grad):
     return runners, sessions
 
 
+def traced(chain, impl, grad, jit=False):
+    """The chain (and with grad its gradients) of one implementation as a tf.function."""
+    if grad:
+        @tf.function(jit_compile=jit)
+        def fn(x, y):
+            with tf.GradientTape() as tape:
+                tape.watch([x, y])
+                loss = chain(x, y, impl)
+            gx, gy = tape.gradient(loss, [x, y])
+            return loss, gx, gy
+    else:
+        @tf.function(jit_compile=jit)
+        def fn(x, y):
+            return chain(x, y, impl)
+    return fn
+
+
 def function_runners(chain, a, b, grad):
     """One callable per implementation, each a tf.function called on eager tensors."""
     ta, tb = tf.constant(a), tf.constant(b)
-    runners = []
-    for impl in IMPLS:
-        if grad:
-            @tf.function
-            def fn(x, y, impl=impl):
-                with tf.GradientTape() as tape:
-                    tape.watch([x, y])
-                    loss = chain(x, y, impl)
-                gx, gy = tape.gradient(loss, [x, y])
-                return loss, gx, gy
-        else:
-            @tf.function
-            def fn(x, y, impl=impl):
-                return chain(x, y, impl)
-        runners.append(lambda fn=fn: fn(ta, tb))
+    runners = [lambda fn=traced(chain, impl, grad): fn(ta, tb) for impl in IMPLS]
     return runners, []
 
 
@@ -132,22 +135,8 @@ def xla_runners(chain, a, b, grad):
     The go backend cannot be compiled (tf.numpy_function has no XLA kernel).
     """
     ta, tb = tf.constant(a), tf.constant(b)
-    runners = []
-    for impl, jit in (("ref", False), ("ref", True), ("tf", True)):
-        if grad:
-            @tf.function(jit_compile=jit)
-            def fn(x, y, impl=impl):
-                with tf.GradientTape() as tape:
-                    tape.watch([x, y])
-                    loss = chain(x, y, impl)
-                gx, gy = tape.gradient(loss, [x, y])
-                return loss, gx, gy
-        else:
-            @tf.function(jit_compile=jit)
-            def fn(x, y, impl=impl):
-                return chain(x, y, impl)
-        runners.append(lambda fn=fn: fn(ta, tb))
-    return runners
+    return [lambda fn=traced(chain, impl, grad, jit): fn(ta, tb)
+            for impl, jit in (("ref", False), ("ref", True), ("tf", True))]
 
 
 def medians(fns, repeat, inner):
