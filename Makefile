@@ -131,13 +131,11 @@ gotest:
 # Runs against the installed package; the numeric suites run again on the
 # portable kernel set, which CPUs without AVX2 use, and the TensorFlow suites
 # under each Keras (Keras 3, TensorFlow's default, and tf-keras) with each
-# cosloss.tf backend.
+# cosloss.tf backend. tests/test_wheel.py and tests/test_sdist.py check the
+# wheel and sdist that `make wheel` and `make sdist` made.
 TF_SUITES = $(sort $(wildcard tests/test_tf_*.py))
 # test_tf_keras_versions.py starts each Keras itself, so it runs once per backend.
 TF_SUITES_ONE_KERAS = $(filter-out tests/test_tf_keras_versions.py,$(TF_SUITES))
- tests/test_wheel.py and
-# tests/test_sdist.py check the wheel and sdist that `make wheel` and `make
-# sdist` made.
 pytest: $(INSTALLED) $(EXTRAS) wheel sdist
 	@echo "== pytest (TensorFlow's default Keras 3, cosloss.tf's default tf backend)"
 	TF_USE_LEGACY_KERAS=0 COSLOSS_TF_BACKEND=tf \
