@@ -139,12 +139,7 @@ class CosineEmbedding(Loss):
         margin = real_scalar(margin, "margin")
         input1, input2 = convert(input1, "input1"), convert(input2, "input2")
         target = convert(target, "target")
-        if target.dtype.kind not in "biuf":
-            raise TypeError(f"cosine_embedding_loss needs target of a real dtype, got "
-                            f"{target.dtype}")
-        if target.ndim not in (0, 1):
-            raise ValueError(f"cosine_embedding_loss needs a 0-d or 1-d target (one +1 or -1 "
-                             f"per pair), got target of shape {target.shape}")
+        check_target_kind(target)
         want = target.ndim + 1
         for a, name in ((input1, "input1"), (input2, "input2")):
             if a.ndim != want:
@@ -152,14 +147,7 @@ class CosineEmbedding(Loss):
                                  f"got {name} of shape {a.shape}")
         dtype = promote(input1, "input1", input2, "input2", "cosine_embedding_loss")
         shape = broadcast_shape(input1, "input1", input2, "input2")
-        if target.shape != shape[:-1]:
-            raise ValueError(f"target must have one value per pair, shape {shape[:-1]}, got "
-                             f"{target.shape}; cosloss does not broadcast it")
-        bad = np.flatnonzero((target != 1) & (target != -1))
-        if bad.size:
-            index = np.unravel_index(bad[0], target.shape) if target.ndim else ()
-            raise ValueError(f"target must hold only 1 and -1, got {target[index].item()!r} "
-                             f"at index {tuple(int(i) for i in index)}")
+        check_target_values(target, shape[:-1])
         return (input1.astype(dtype, copy=False), input2.astype(dtype, copy=False), target,
                 len(shape) - 1, shape, margin, reduction, (input1.dtype, input2.dtype))
 
@@ -190,6 +178,29 @@ class CosineEmbedding(Loss):
         _, dx, dy = ops.cosine_grad(x, y, axis, go.COS, shape, per_cos.astype(cos.dtype),
                                     self.cos.norm.rule, self.cos.norm.eps)
         return value, deliver(_in_dtypes((dx, dy), dtypes), out)
+
+
+def check_target_kind(target: np.ndarray) -> None:
+    """CosineEmbeddingLoss's target: of a real dtype, 0-d or 1-d."""
+    if target.dtype.kind not in "biuf":
+        raise TypeError(f"cosine_embedding_loss needs target of a real dtype, got "
+                        f"{target.dtype}")
+    if target.ndim not in (0, 1):
+        raise ValueError(f"cosine_embedding_loss needs a 0-d or 1-d target (one +1 or -1 "
+                         f"per pair), got target of shape {target.shape}")
+
+
+def check_target_values(target: np.ndarray, pairs: tuple[int, ...]) -> None:
+    """One target per pair (pairs: the inputs' broadcast shape without its last
+    axis), each 1 or -1."""
+    if target.shape != pairs:
+        raise ValueError(f"target must have one value per pair, shape {pairs}, got "
+                         f"{target.shape}; cosloss does not broadcast it")
+    bad = np.flatnonzero((target != 1) & (target != -1))
+    if bad.size:
+        index = np.unravel_index(bad[0], target.shape) if target.ndim else ()
+        raise ValueError(f"target must hold only 1 and -1, got {target[index].item()!r} "
+                         f"at index {tuple(int(i) for i in index)}")
 
 
 def _in_dtypes(grads: tuple[np.ndarray, ...], dtypes: tuple[np.dtype, ...],

@@ -53,8 +53,10 @@ def _round(value64: tf.Tensor, dtype: tf.DType) -> tf.Tensor:
     return value if work == dtype else tf.cast(value, dtype)
 
 
-def l2_normalize(x: tf.Tensor, axes: list[int] | None, epsilon: float) -> tf.Tensor:
-    """x · rsqrt(max(Σx², ε)) over axes (None: all), the sums in float64."""
+def l2_normalize(x: tf.Tensor, axes: int | tuple[int, ...] | None, epsilon: float,
+                 ) -> tf.Tensor:
+    """x · rsqrt(max(Σx², ε)) over axes (an int, a tuple, or None: all), the sums in
+    float64."""
     if x.dtype.is_complex:
         return _l2_normalize_complex(x, axes, epsilon)
     x64 = tf.cast(x, _F64)
@@ -67,7 +69,8 @@ def l2_normalize(x: tf.Tensor, axes: list[int] | None, epsilon: float) -> tf.Ten
     return out if work == x.dtype else tf.cast(out, x.dtype)
 
 
-def _l2_normalize_complex(x: tf.Tensor, axes: list[int] | None, epsilon: float) -> tf.Tensor:
+def _l2_normalize_complex(x: tf.Tensor, axes: int | tuple[int, ...] | None, epsilon: float,
+                          ) -> tf.Tensor:
     """TensorFlow's complex l2_normalize: Σ|x|² in float64, x · rsqrt(max(Σ|x|², ε))."""
     real = x.dtype.real_dtype
     re, im = tf.cast(tf.math.real(x), _F64), tf.cast(tf.math.imag(x), _F64)

@@ -74,14 +74,8 @@ def cosine_distance(labels: TensorLike, predictions: TensorLike, axis: int | Non
         predictions = tf.cast(predictions, tf.float32)
         predictions.shape.assert_is_compatible_with(labels.shape)
         weights = tf.cast(weights, tf.float32)
-        loss_shape = labels.shape if labels.shape.rank is not None else tf.TensorShape(None)
-        if reduction == Reduction.NONE and loss_shape.rank is not None:
-            value_shape = reduced_shape(loss_shape, static_axis(axis, loss_shape.rank),
-                                        keepdims=True)
-        else:
-            value_shape = tf.TensorShape(None if reduction == Reduction.NONE else [])
         if resolve(backend) == "go":
-            loss = _cosine_distance_op(labels, predictions, weights, axis, reduction, value_shape)
+            loss = _cosine_distance_op(labels, predictions, weights, axis, reduction)
         else:
             loss = _cosine_distance_tf(labels, predictions, weights, axis, reduction,
                                        "axis" if dim is None else "dim")
@@ -107,8 +101,14 @@ def _cosine_distance_tf(labels: tf.Tensor, predictions: tf.Tensor, weights: tf.T
 
 
 def _cosine_distance_op(labels: tf.Tensor, predictions: tf.Tensor, weights: tf.Tensor,
-                        axis: int, reduction: str, value_shape: tf.TensorShape) -> tf.Tensor:
-    """The op; its backward also gives weights TensorFlow's gradient."""
+                        axis: int, reduction: str) -> tf.Tensor:
+    """The go backend's op; its backward also gives weights TensorFlow's gradient."""
+    # The static shape TensorFlow cannot infer through numpy_function.
+    if reduction == Reduction.NONE and labels.shape.rank is not None:
+        value_shape = reduced_shape(labels.shape, static_axis(axis, labels.shape.rank),
+                                    keepdims=True)
+    else:
+        value_shape = tf.TensorShape(None if reduction == Reduction.NONE else [])
 
     def forward(l: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
         return np.asarray(COSINE_DISTANCE.value(l, p, axis, w, None, None, reduction),

@@ -69,16 +69,8 @@ def l2_normalize(x: TensorLike, axis: int | list[int] | tuple[int, ...] | None =
     name = name or "l2_normalize"
     if resolve(backend) == "go":
         return loss_op(L2_NORMALIZE, [x], x.dtype, x.shape, name, axis, epsilon)
+    # The axes as the numpy API checks them (sorted, in range, not repeated)
+    # when the rank is known; None normalizes over all of them.
+    axes = None if axis is None else static_axis(axis, x.shape.rank, axis_name)
     with tf.name_scope(name):
-        return _primitives.l2_normalize(x, _axes(axis, x.shape.rank, axis_name), float(epsilon))
-
-
-def _axes(axis: object, rank: int | None, name: str) -> list[int] | None:
-    """The axes as a list of ints (None: all), checked against a known rank."""
-    if axis is None:
-        return None
-    listed = list(axis) if isinstance(axis, (list, tuple)) else [axis]
-    axes = [static_axis(a, rank, name) for a in listed]
-    if rank is not None and len(set(axes)) != len(axes):
-        raise ValueError(f"{name} {axis!r} repeats an axis of x (rank {rank})")
-    return axes
+        return _primitives.l2_normalize(x, axes, float(epsilon))

@@ -16,7 +16,8 @@ import tensorflow as tf
 import numpy as np
 
 from cosloss._core import go
-from cosloss._losses.torch import COSINE_EMBEDDING, TORCH_COSINE, check_reduction
+from cosloss._losses.torch import (COSINE_EMBEDDING, TORCH_COSINE, check_reduction,
+                                   check_target_values)
 from cosloss.tf import _primitives
 from cosloss.tf._backend import resolve
 from cosloss.tf._op import TensorLike, loss_op, reduced_shape, static_axis
@@ -123,26 +124,32 @@ def cosine_embedding_loss(input1: TensorLike, input2: TensorLike, target: Tensor
         return loss_op(COSINE_EMBEDDING, [input1, input2], input1.dtype, value_shape,
                        "cosine_embedding_loss", margin, reduction, constants=[target])
     with tf.name_scope("cosine_embedding_loss"):
-        target = _checked_target(input1, input2, target, margin, reduction)
+        target = _checked_target(input1, input2, target)
         cos = _primitives.cosine(input1, input2, -1, go.COS, COSINE_EMBEDDING.cos.norm.rule,
                                  COSINE_EMBEDDING.cos.norm.eps)
         return _primitives.cosine_embedding_loss(cos, target, float(margin), reduction)
 
 
-def _checked_target(input1: tf.Tensor, input2: tf.Tensor, target: tf.Tensor, margin: float,
-                    reduction: str) -> tf.Tensor:
-    """target after the numpy API's checks: eagerly the same errors, in a graph
-    an assertion on its values that fails when the graph runs."""
-    if all(isinstance(t, tf.__internal__.EagerTensor) for t in (input1, input2, target)):
-        COSINE_EMBEDDING.prepare(input1.numpy(), input2.numpy(), target.numpy(), margin,
-                                 reduction)
-        return target
+def _checked_target(input1: tf.Tensor, input2: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
+    """target after the numpy API's checks: its dtype and rank when the op is built,
+    its values eagerly (the same errors), or in a graph by an assertion that fails
+    when the graph runs."""
     if not (target.dtype.is_floating or target.dtype.is_integer or target.dtype == tf.bool):
         raise TypeError(f"cosine_embedding_loss needs target of a real dtype, got "
                         f"{target.dtype.name}")
-    if target.shape.rank is not None and target.shape.rank not in (0, 1):
+    rank = target.shape.rank
+    if rank is not None and rank not in (0, 1):
         raise ValueError(f"cosine_embedding_loss needs a 0-d or 1-d target (one +1 or -1 per "
                          f"pair), got target of shape {target.shape}")
+    for a, name in ((input1, "input1"), (input2, "input2")):
+        if rank is not None and a.shape.rank is not None and a.shape.rank != rank + 1:
+            raise ValueError(f"a {rank}-d target needs {rank + 1}-d input1 and input2, got "
+                             f"{name} of shape {tuple(a.shape.as_list())}")
+    pairs = tf.broadcast_static_shape(input1.shape, input2.shape)[:-1]
+    if isinstance(target, tf.__internal__.EagerTensor) and pairs.is_fully_defined():
+        # Only the target comes to numpy: the inputs may live on another device.
+        check_target_values(target.numpy(), tuple(pairs.as_list()))
+        return target
     t64 = tf.cast(target, tf.float64)
     ok = tf.reduce_all(tf.equal(t64, 1.0) | tf.equal(t64, -1.0))
     check = tf.debugging.Assert(ok, ["cosine_embedding_loss: target must hold only 1 and -1"])
