@@ -129,3 +129,15 @@ func BenchmarkCosineGrad(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRowShapes runs the row-wise shapes of the speed table on one
+// worker, float32, for profiling the fixed cost of a row (go test -bench
+// RowShapes -cpuprofile).
+func BenchmarkRowShapes(b *testing.B) {
+	previous := Workers()
+	SetWorkers(1)
+	defer SetWorkers(previous)
+	for _, l := range []Layout{{32, 128, 1}, {1024, 256, 1}, {100000, 256, 1}, {1000000, 64, 1}, {312500, 8, 1}, {10000, 4096, 1}} {
+		b.Run(fmt.Sprintf("rows=%d,dim=%d", l.Outer, l.Len), func(b *testing.B) { benchCosine[float32](b, l, FloorSquared) })
+	}
+}

@@ -6,14 +6,34 @@ import (
 )
 
 // A kernel set implements the inner loops over contiguous runs, where
-// nearly all time goes. The portable set (kernel_portable.go: gonum's
-// assembly dot products) is always there; builds with GOEXPERIMENT=simd on
-// amd64 add an AVX2 set (kernel_avx2.go), chosen at start-up when the CPU
-// has AVX2 and FMA.
+// nearly all time goes. The portable set (kernel_portable.go, plain Go) is
+// always there; builds with GOEXPERIMENT=simd on amd64 add an AVX2 set
+// (kernel_avx2.go, when the CPU has AVX2 and FMA) and an AVX-512 set
+// (kernel_avx512.go, when it has AVX-512 F and DQ), the last one
+// registered being chosen at start-up.
+//
+// Every set computes in one canonical order, so that results are the same
+// bits whatever the CPU (kernel_test.go checks it bit for bit):
+//
+//   - Row sums (Σx·y, Σx², Σy² of a contiguous run of n elements): element
+//     k's product goes into lane k mod sumLanes of sumLanes float64 lanes
+//     that start at +0, in order of k. The product is rounded to float64
+//     before it is added: for float32 inputs it is exact, so an FMA gives
+//     the same bits; float64 products are never fused with the addition.
+//     The lanes then combine in a fixed tree (laneTotal). A vector set pads
+//     a row's tail with zeros, which leaves every lane unchanged.
+//   - Column sums: each column's running float64 sum adds its rows'
+//     products (rounded as above) in row order.
+//   - comb: s·a and p·b are each rounded to T, then subtracted.
+//   - cosines: IEEE division and square root, which every set has.
 type kernelSet struct {
 	name   string
 	sums32 func(x, y []float32) pairSums
 	sums64 func(x, y []float64) pairSums
+	// rows writes the sums of len(dot) rows of n elements, row k starting
+	// at x[k*xStride] and y[k*yStride], into dot[k], xx[k], yy[k].
+	rows32 func(dot, xx, yy []float64, x, y []float32, n, xStride, yStride int)
+	rows64 func(dot, xx, yy []float64, x, y []float64, n, xStride, yStride int)
 	// comb writes dst[k] = s·a[k] − p·b[k].
 	comb32 func(dst, a, b []float32, s, p float32)
 	comb64 func(dst, a, b []float64, s, p float64)
@@ -69,7 +89,28 @@ func unitSums[T Float](x, y []T) pairSums {
 	case []float64:
 		return active.sums64(xv, any(y).([]float64))
 	}
-	return scalarSums(x, y, 0, 0, 1, 1, len(x))
+	return canonicalSums(x, y)
+}
+
+// rowSums writes the sums of len(dot) contiguous rows of n elements with
+// the active kernel set (see kernelSet.rows).
+func rowSums[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride int) {
+	switch xv := any(x).(type) {
+	case []float32:
+		active.rows32(dot, xx, yy, xv, any(y).([]float32), n, xStride, yStride)
+	case []float64:
+		active.rows64(dot, xx, yy, xv, any(y).([]float64), n, xStride, yStride)
+	default:
+		rowsBy(dot, xx, yy, x, y, n, xStride, yStride, canonicalSums[T])
+	}
+}
+
+// rowsBy is kernelSet.rows for a set whose row kernel takes one row.
+func rowsBy[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride int, sums func(x, y []T) pairSums) {
+	for k := range dot {
+		s := sums(x[k*xStride:k*xStride+n], y[k*yStride:k*yStride+n])
+		dot[k], xx[k], yy[k] = s.dot, s.xx, s.yy
+	}
 }
 
 // comb writes dst[k] = T(s·a[k] − p·b[k]) for contiguous runs.

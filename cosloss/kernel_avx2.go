@@ -7,13 +7,30 @@ import (
 	"unsafe"
 )
 
-// Go 1.26's experimental simd/archsimd gives the fused one-pass kernel:
-// Σx·y, Σx² and Σy² from one load of each vector, with FMA.
+// The AVX2 kernel set (Go 1.26's experimental simd/archsimd): Σx·y, Σx² and
+// Σy² from one load of each vector, in the canonical order of kernel.go.
+// float32 inputs widen to float64 as they load (VCVTPS2PD), so the sums are
+// float64 throughout, and the canonical 16 lanes are four Float64x4.
 //
-// The loops load through unsafe pointers rather than archsimd's slice
-// loads: those re-slice and bounds-check every vector, which in cache costs
-// as much as the arithmetic (BenchmarkCosine rows=32: 1.8× slower). Each
-// kernel checks the lengths it will touch once, before its loop.
+// The vector code is split into sections, the functions named avx2*Section
+// (and avx512*Section in the AVX-512 set), which follow one rule: a
+// section takes pointers and counts, holds floats only in vectors, writes
+// its results with vector stores and ends with archsimd.ClearAVXUpperBits
+// (VZEROUPPER). Everything scalar (bounds checks, tails done in Go, pairSums)
+// runs in the callers, outside sections. The rule is for Intel cores: a
+// legacy-SSE instruction (Go's scalar float code) issued while the upper
+// halves of the vector registers are dirty pays a transition penalty or a
+// false dependency, on every row, and Go 1.26 inserts no VZEROUPPER of its
+// own. Calling ClearAVXUpperBits is not enough inside code that mixes
+// vectors and scalars: the compiler may schedule a scalar spill before it.
+// TestSIMDSectionsClearUpperBits (kernel_asm_test.go) disassembles the
+// built package and fails on any path from a 256- or 512-bit instruction to
+// an SSE instruction, a call or a return without a VZEROUPPER between.
+//
+// Sections load through unsafe pointers rather than archsimd's slice loads,
+// which re-slice and bounds-check every vector (in cache that costs as much
+// as the arithmetic); their callers check the extent once. Row tails load
+// with masks, which read nothing outside the row.
 
 func init() {
 	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
@@ -21,6 +38,8 @@ func init() {
 			name:    "avx2",
 			sums32:  avx2Sums32,
 			sums64:  avx2Sums64,
+			rows32:  avx2Rows32,
+			rows64:  avx2Rows64,
 			comb32:  avx2Comb32,
 			comb64:  avx2Comb64,
 			cols32:  avx2Cols32,
@@ -30,112 +49,300 @@ func init() {
 	}
 }
 
-func load32(p unsafe.Pointer, k int) archsimd.Float32x8 {
-	return archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, 4*k)))
-}
-
-func store32(p unsafe.Pointer, k int, v archsimd.Float32x8) {
-	v.Store((*[8]float32)(unsafe.Add(p, 4*k)))
-}
-
-func load64(p unsafe.Pointer, k int) archsimd.Float64x4 {
-	return archsimd.LoadFloat64x4((*[4]float64)(unsafe.Add(p, 8*k)))
-}
-
-func store64(p unsafe.Pointer, k int, v archsimd.Float64x4) {
-	v.Store((*[4]float64)(unsafe.Add(p, 8*k)))
-}
-
 // base is the address of s[0]; callers index it only below a length they
 // have checked against s.
 func base[T Float](s []T) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(s)) }
 
-// f32Block is how many elements float32 lanes accumulate before their sums
-// move to float64: 16 lanes then see 32 additions each, which keeps a
-// million-element row within 1e-6 of the exact sum.
-const f32Block = 512
+func at32x4(p unsafe.Pointer, k int) *[4]float32 { return (*[4]float32)(unsafe.Add(p, 4*k)) }
+func at32x8(p unsafe.Pointer, k int) *[8]float32 { return (*[8]float32)(unsafe.Add(p, 4*k)) }
+func at64x4(p unsafe.Pointer, k int) *[4]float64 { return (*[4]float64)(unsafe.Add(p, 8*k)) }
+
+// wide32 loads x[k:k+4] as float64s.
+func wide32(p unsafe.Pointer, k int) archsimd.Float64x4 {
+	return archsimd.LoadFloat32x4(at32x4(p, k)).ConvertToFloat64()
+}
+
+func load64(p unsafe.Pointer, k int) archsimd.Float64x4 {
+	return archsimd.LoadFloat64x4(at64x4(p, k))
+}
+
+// rowsToDo checks the extent of a rows call (checkRows) and reports
+// whether there is anything to add: rows of no elements have zero sums.
+func rowsToDo[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride int) bool {
+	checkRows(dot, xx, yy, x, y, n, xStride, yStride)
+	if n == 0 {
+		clear(dot)
+		clear(xx)
+		clear(yy)
+	}
+	return n > 0 && len(dot) > 0
+}
+
+// checkRows panics unless x and y hold len(dot) rows of n elements, stride
+// apart: the sections read nothing outside them.
+func checkRows[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride int) {
+	rows := len(dot)
+	_, _ = xx[:rows], yy[:rows]
+	if rows > 0 && n > 0 {
+		_, _ = x[(rows-1)*xStride+n-1], y[(rows-1)*yStride+n-1]
+	}
+}
+
+// rowResults holds a block's row sums as a section writes them: dot, xx,
+// yy and a copy of yy for each row, one vector store a row. (Storing
+// straight into the three sums, eight rows at a time after a transposing
+// reduction, measured twice as slow for rows of 8.)
+type rowResults [rowBlock][4]float64
+
+// unpackRows copies a section's results into the sums.
+func unpackRows(r *rowResults, dot, xx, yy []float64) {
+	for k := range dot {
+		dot[k], xx[k], yy[k] = r[k][0], r[k][1], r[k][2]
+	}
+}
+
+// The rows kernels call their sections directly, block by block: through
+// a function value, the results array would escape to the heap.
+
+func avx2Rows32(dot, xx, yy []float64, x, y []float32, n, xStride, yStride int) {
+	if !rowsToDo(dot, xx, yy, x, y, n, xStride, yStride) {
+		return
+	}
+	var r rowResults
+	for first := 0; first < len(dot); first += rowBlock {
+		m := min(rowBlock, len(dot)-first)
+		avx2Rows32Section(unsafe.Pointer(&r), base(x[first*xStride:]), base(y[first*yStride:]), m, n, xStride, yStride)
+		unpackRows(&r, dot[first:first+m], xx[first:first+m], yy[first:first+m])
+	}
+}
+
+func avx2Rows64(dot, xx, yy []float64, x, y []float64, n, xStride, yStride int) {
+	if !rowsToDo(dot, xx, yy, x, y, n, xStride, yStride) {
+		return
+	}
+	var r rowResults
+	for first := 0; first < len(dot); first += rowBlock {
+		m := min(rowBlock, len(dot)-first)
+		avx2Rows64Section(unsafe.Pointer(&r), base(x[first*xStride:]), base(y[first*yStride:]), m, n, xStride, yStride)
+		unpackRows(&r, dot[first:first+m], xx[first:first+m], yy[first:first+m])
+	}
+}
 
 func avx2Sums32(x, y []float32) pairSums {
-	n := len(x)
-	y = y[:n]
-	full := n &^ 15
-	px, py := base(x), base(y)
-	var s pairSums
-	for start := 0; start < full; start += f32Block {
-		end := min(start+f32Block, full)
-		var d0, d1, a0, a1, b0, b1 archsimd.Float32x8
-		for k := start; k < end; k += 16 {
-			x0, x1 := load32(px, k), load32(px, k+8)
-			y0, y1 := load32(py, k), load32(py, k+8)
-			d0, d1 = x0.MulAdd(y0, d0), x1.MulAdd(y1, d1)
-			a0, a1 = x0.MulAdd(x0, a0), x1.MulAdd(x1, a1)
-			b0, b1 = y0.MulAdd(y0, b0), y1.MulAdd(y1, b1)
-		}
-		s.add(lanes3(widen32(d0.Add(d1)), widen32(a0.Add(a1)), widen32(b0.Add(b1))))
+	var r [4]float64
+	if n := len(x); n > 0 {
+		_ = y[n-1]
+		avx2Rows32Section(unsafe.Pointer(&r), base(x), base(y), 1, n, 0, 0)
 	}
-	if full < n {
-		s.add(scalarSums(x, y, full, full, 1, 1, n-full))
-	}
-	return s
-}
-
-// widen32 adds the two halves of v in float64.
-func widen32(v archsimd.Float32x8) archsimd.Float64x4 {
-	return v.GetLo().ConvertToFloat64().Add(v.GetHi().ConvertToFloat64())
-}
-
-// lanes3 adds the lanes of d, a and b together, in registers: short rows
-// pay for this reduction once each, so it is done for all three sums at
-// once with horizontal adds, rather than one vector at a time.
-func lanes3(d, a, b archsimd.Float64x4) pairSums {
-	da := d.AddPairsGrouped(a) // d0+d1, a0+a1, d2+d3, a2+a3
-	bb := b.AddPairsGrouped(b) // b0+b1, b0+b1, b2+b3, b2+b3
-	h := da.GetLo().Add(da.GetHi())
-	return pairSums{dot: h.GetElem(0), xx: h.GetElem(1), yy: bb.GetLo().Add(bb.GetHi()).GetElem(0)}
+	return pairSums{dot: r[0], xx: r[1], yy: r[2]}
 }
 
 func avx2Sums64(x, y []float64) pairSums {
-	n := len(x)
-	y = y[:n]
-	full := n &^ 7
-	px, py := base(x), base(y)
-	var d0, d1, a0, a1, b0, b1 archsimd.Float64x4
-	for k := 0; k < full; k += 8 {
-		x0, x1 := load64(px, k), load64(px, k+4)
-		y0, y1 := load64(py, k), load64(py, k+4)
-		d0, d1 = x0.MulAdd(y0, d0), x1.MulAdd(y1, d1)
-		a0, a1 = x0.MulAdd(x0, a0), x1.MulAdd(x1, a1)
-		b0, b1 = y0.MulAdd(y0, b0), y1.MulAdd(y1, b1)
+	var r [4]float64
+	if n := len(x); n > 0 {
+		_ = y[n-1]
+		avx2Rows64Section(unsafe.Pointer(&r), base(x), base(y), 1, n, 0, 0)
 	}
-	s := lanes3(d0.Add(d1), a0.Add(a1), b0.Add(b1))
-	if full < n {
-		s.add(scalarSums(x, y, full, full, 1, 1, n-full))
+	return pairSums{dot: r[0], xx: r[1], yy: r[2]}
+}
+
+// sums3 holds the running sums of one group of lanes: Σx·y, Σx², Σy².
+type sums3 struct{ d, a, b archsimd.Float64x4 }
+
+// fused adds x·y, x², y² (float32 inputs widened: the products are exact,
+// so one FMA each gives the canonical bits).
+func (s sums3) fused(xv, yv archsimd.Float64x4) sums3 {
+	return sums3{xv.MulAdd(yv, s.d), xv.MulAdd(xv, s.a), yv.MulAdd(yv, s.b)}
+}
+
+// rounded adds x·y, x², y² with each product rounded first (float64 inputs).
+func (s sums3) rounded(xv, yv archsimd.Float64x4) sums3 {
+	return sums3{s.d.Add(xv.Mul(yv)), s.a.Add(xv.Mul(xv)), s.b.Add(yv.Mul(yv))}
+}
+
+// total4 takes one sum's 16 canonical lanes (l0 holds lanes 0-3, l1 4-7,
+// l2 8-11, l3 12-15) down the canonical tree to its last pair, which
+// storeTotals adds.
+func total4(l0, l1, l2, l3 archsimd.Float64x4) archsimd.Float64x2 {
+	h := l0.Add(l2).Add(l1.Add(l3))
+	return h.GetLo().Add(h.GetHi())
+}
+
+// storeTotals stores dot, xx, yy, yy from the three sums' last pairs.
+func storeTotals(out unsafe.Pointer, r int, d, a, b archsimd.Float64x2) {
+	archsimd.Float64x4{}.SetLo(d.AddPairs(a)).SetHi(b.AddPairs(b)).Store((*[4]float64)(unsafe.Add(out, 32*r)))
+}
+
+// tailMask32 masks the lanes of the 4-element chunk at offset c of a tail
+// of t elements.
+func tailMask32(t, c int) archsimd.Mask32x4 {
+	return archsimd.LoadInt32x4(&lanes32).Less(archsimd.BroadcastInt32x4(int32(t - c)))
+}
+
+func tailMask64(t, c int) archsimd.Mask64x4 {
+	return archsimd.LoadInt64x4(&lanes64).Less(archsimd.BroadcastInt64x4(int64(t - c)))
+}
+
+// Lane numbers, for the tail masks: package variables, as a literal would
+// be built on the stack with SSE stores inside the section.
+var (
+	lanes32 = [4]int32{0, 1, 2, 3}
+	lanes64 = [4]int64{0, 1, 2, 3}
+)
+
+// tail32 loads the chunk at offset c of a tail of t elements at p, zeros
+// past its end.
+func tail32(p unsafe.Pointer, c int, m archsimd.Mask32x4) archsimd.Float64x4 {
+	return archsimd.LoadMaskedFloat32x4(at32x4(p, c), m).ConvertToFloat64()
+}
+
+func tail64(p unsafe.Pointer, c int, m archsimd.Mask64x4) archsimd.Float64x4 {
+	return archsimd.LoadMaskedFloat64x4(at64x4(p, c), m)
+}
+
+// avx2Rows32Section writes the sums of rows rows of n float32s into out,
+// a [rows][4]float64 (dot, xx, yy, yy).
+// The 12 accumulators and two loaded vectors fill the 15 ymm registers Go
+// allocates (X15 is its zero register): hence the sums written out one by one.
+//
+//go:noinline
+//go:nocheckptr
+func avx2Rows32Section(out, px, py unsafe.Pointer, rows, n, xStride, yStride int) {
+	// nocheckptr: a masked tail load's array may extend past the row; it
+	// reads only its mask's lanes.
+	full := n &^ 15
+	t := n - full
+	for r := range rows {
+		x, y := unsafe.Add(px, 4*r*xStride), unsafe.Add(py, 4*r*yStride)
+		var d0, d1, d2, d3, a0, a1, a2, a3, b0, b1, b2, b3 archsimd.Float64x4
+		for k := 0; k < full; k += 16 {
+			xv, yv := wide32(x, k), wide32(y, k)
+			d0, a0, b0 = xv.MulAdd(yv, d0), xv.MulAdd(xv, a0), yv.MulAdd(yv, b0)
+			xv, yv = wide32(x, k+4), wide32(y, k+4)
+			d1, a1, b1 = xv.MulAdd(yv, d1), xv.MulAdd(xv, a1), yv.MulAdd(yv, b1)
+			xv, yv = wide32(x, k+8), wide32(y, k+8)
+			d2, a2, b2 = xv.MulAdd(yv, d2), xv.MulAdd(xv, a2), yv.MulAdd(yv, b2)
+			xv, yv = wide32(x, k+12), wide32(y, k+12)
+			d3, a3, b3 = xv.MulAdd(yv, d3), xv.MulAdd(xv, a3), yv.MulAdd(yv, b3)
+		}
+		if t > 0 {
+			xt, yt := unsafe.Add(x, 4*full), unsafe.Add(y, 4*full)
+			xv, yv := wide32(xt, 0), wide32(yt, 0) // a whole chunk: no mask needed
+			if t < 4 {
+				xv, yv = tail32(xt, 0, tailMask32(t, 0)), tail32(yt, 0, tailMask32(t, 0))
+			}
+			d0, a0, b0 = xv.MulAdd(yv, d0), xv.MulAdd(xv, a0), yv.MulAdd(yv, b0)
+			if t > 4 {
+				xv, yv = wide32(xt, 4), wide32(yt, 4)
+				if t < 8 {
+					xv, yv = tail32(xt, 4, tailMask32(t, 4)), tail32(yt, 4, tailMask32(t, 4))
+				}
+				d1, a1, b1 = xv.MulAdd(yv, d1), xv.MulAdd(xv, a1), yv.MulAdd(yv, b1)
+			}
+			if t > 8 {
+				xv, yv = wide32(xt, 8), wide32(yt, 8)
+				if t < 12 {
+					xv, yv = tail32(xt, 8, tailMask32(t, 8)), tail32(yt, 8, tailMask32(t, 8))
+				}
+				d2, a2, b2 = xv.MulAdd(yv, d2), xv.MulAdd(xv, a2), yv.MulAdd(yv, b2)
+			}
+			if t > 12 {
+				xv, yv = tail32(xt, 12, tailMask32(t, 12)), tail32(yt, 12, tailMask32(t, 12))
+				d3, a3, b3 = xv.MulAdd(yv, d3), xv.MulAdd(xv, a3), yv.MulAdd(yv, b3)
+			}
+		}
+		storeTotals(out, r, total4(d0, d1, d2, d3), total4(a0, a1, a2, a3), total4(b0, b1, b2, b3))
 	}
-	return s
+	archsimd.ClearAVXUpperBits()
+}
+
+// avx2Rows64Section is avx2Rows32Section for float64, the products rounded
+// before they are added (Mul then Add), as the canonical order says.
+//
+//go:noinline
+//go:nocheckptr
+func avx2Rows64Section(out, px, py unsafe.Pointer, rows, n, xStride, yStride int) {
+	full := n &^ 15
+	t := n - full
+	for r := range rows {
+		x, y := unsafe.Add(px, 8*r*xStride), unsafe.Add(py, 8*r*yStride)
+		var d0, d1, d2, d3, a0, a1, a2, a3, b0, b1, b2, b3 archsimd.Float64x4
+		for k := 0; k < full; k += 16 {
+			xv, yv := load64(x, k), load64(y, k)
+			d0, a0, b0 = d0.Add(xv.Mul(yv)), a0.Add(xv.Mul(xv)), b0.Add(yv.Mul(yv))
+			xv, yv = load64(x, k+4), load64(y, k+4)
+			d1, a1, b1 = d1.Add(xv.Mul(yv)), a1.Add(xv.Mul(xv)), b1.Add(yv.Mul(yv))
+			xv, yv = load64(x, k+8), load64(y, k+8)
+			d2, a2, b2 = d2.Add(xv.Mul(yv)), a2.Add(xv.Mul(xv)), b2.Add(yv.Mul(yv))
+			xv, yv = load64(x, k+12), load64(y, k+12)
+			d3, a3, b3 = d3.Add(xv.Mul(yv)), a3.Add(xv.Mul(xv)), b3.Add(yv.Mul(yv))
+		}
+		if t > 0 {
+			xt, yt := unsafe.Add(x, 8*full), unsafe.Add(y, 8*full)
+			xv, yv := load64(xt, 0), load64(yt, 0) // a whole chunk: no mask needed
+			if t < 4 {
+				xv, yv = tail64(xt, 0, tailMask64(t, 0)), tail64(yt, 0, tailMask64(t, 0))
+			}
+			d0, a0, b0 = d0.Add(xv.Mul(yv)), a0.Add(xv.Mul(xv)), b0.Add(yv.Mul(yv))
+			if t > 4 {
+				xv, yv = load64(xt, 4), load64(yt, 4)
+				if t < 8 {
+					xv, yv = tail64(xt, 4, tailMask64(t, 4)), tail64(yt, 4, tailMask64(t, 4))
+				}
+				d1, a1, b1 = d1.Add(xv.Mul(yv)), a1.Add(xv.Mul(xv)), b1.Add(yv.Mul(yv))
+			}
+			if t > 8 {
+				xv, yv = load64(xt, 8), load64(yt, 8)
+				if t < 12 {
+					xv, yv = tail64(xt, 8, tailMask64(t, 8)), tail64(yt, 8, tailMask64(t, 8))
+				}
+				d2, a2, b2 = d2.Add(xv.Mul(yv)), a2.Add(xv.Mul(xv)), b2.Add(yv.Mul(yv))
+			}
+			if t > 12 {
+				xv, yv = tail64(xt, 12, tailMask64(t, 12)), tail64(yt, 12, tailMask64(t, 12))
+				d3, a3, b3 = d3.Add(xv.Mul(yv)), a3.Add(xv.Mul(xv)), b3.Add(yv.Mul(yv))
+			}
+		}
+		storeTotals(out, r, total4(d0, d1, d2, d3), total4(a0, a1, a2, a3), total4(b0, b1, b2, b3))
+	}
+	archsimd.ClearAVXUpperBits()
 }
 
 func avx2Comb32(dst, a, b []float32, s, p float32) {
 	n := len(a)
 	b, dst = b[:n], dst[:n]
 	full := n &^ 7
-	pa, pb, pd := base(a), base(b), base(dst)
-	vs, vp := archsimd.BroadcastFloat32x8(s), archsimd.BroadcastFloat32x8(p)
-	for k := 0; k < full; k += 8 {
-		store32(pd, k, load32(pa, k).Mul(vs).Sub(load32(pb, k).Mul(vp)))
-	}
+	sp := [2]float32{s, p}
+	avx2Comb32Section(base(dst), base(a), base(b), &sp, full)
 	combPortable(dst[full:], a[full:], b[full:], s, p)
+}
+
+//go:noinline
+func avx2Comb32Section(pd, pa, pb unsafe.Pointer, sp *[2]float32, n int) {
+	vs, vp := archsimd.BroadcastFloat32x8(sp[0]), archsimd.BroadcastFloat32x8(sp[1])
+	for k := 0; k < n; k += 8 {
+		av, bv := archsimd.LoadFloat32x8(at32x8(pa, k)), archsimd.LoadFloat32x8(at32x8(pb, k))
+		av.Mul(vs).Sub(bv.Mul(vp)).Store(at32x8(pd, k))
+	}
+	archsimd.ClearAVXUpperBits()
 }
 
 func avx2Comb64(dst, a, b []float64, s, p float64) {
 	n := len(a)
 	b, dst = b[:n], dst[:n]
 	full := n &^ 3
-	pa, pb, pd := base(a), base(b), base(dst)
-	vs, vp := archsimd.BroadcastFloat64x4(s), archsimd.BroadcastFloat64x4(p)
-	for k := 0; k < full; k += 4 {
-		store64(pd, k, load64(pa, k).Mul(vs).Sub(load64(pb, k).Mul(vp)))
-	}
+	sp := [2]float64{s, p}
+	avx2Comb64Section(base(dst), base(a), base(b), &sp, full)
 	combPortable(dst[full:], a[full:], b[full:], s, p)
+}
+
+//go:noinline
+func avx2Comb64Section(pd, pa, pb unsafe.Pointer, sp *[2]float64, n int) {
+	vs, vp := archsimd.BroadcastFloat64x4(sp[0]), archsimd.BroadcastFloat64x4(sp[1])
+	for k := 0; k < n; k += 4 {
+		load64(pa, k).Mul(vs).Sub(load64(pb, k).Mul(vp)).Store(at64x4(pd, k))
+	}
+	archsimd.ClearAVXUpperBits()
 }
 
 // checkCols panics unless x and y hold n rows (stride apart) of m columns:
@@ -152,104 +359,97 @@ func checkCols[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride int
 // columns. They take the rows four at a time, each four sweeping the whole
 // block of columns: memory is then read as eight long runs (four rows of x
 // and of y), which the hardware prefetcher follows, and the running sums
-// stay in L1 cache. Walking a few columns down all n rows instead reads
-// 2n short runs at once, which the prefetcher cannot track: at 256×100000
-// float32 that took 11 ms against 7.5 ms this way.
+// stay in cache. Walking a few columns down all n rows instead reads 2n
+// short runs at once, which the prefetcher cannot track: at 256×100000
+// float32 that took 11 ms against 7.5 ms this way. Columns past the last
+// whole vector go to colsPortable, after the section: each column's sum
+// still adds its rows in order.
 
-// avx2Cols32 keeps its running sums in float32 (the caller passes groups
-// of a few rows, so rounding stays at float32's level for those few
-// additions) and widens them into the float64 sums once, at the end.
+func loadSums(pd, pa, pb unsafe.Pointer, j int) sums3 {
+	return sums3{load64(pd, j), load64(pa, j), load64(pb, j)}
+}
+
+func (s sums3) store(pd, pa, pb unsafe.Pointer, j int) {
+	s.d.Store(at64x4(pd, j))
+	s.a.Store(at64x4(pa, j))
+	s.b.Store(at64x4(pb, j))
+}
+
 func avx2Cols32(dot, xx, yy []float64, x, y []float32, n, xStride, yStride int) {
 	checkCols(dot, xx, yy, x, y, n, xStride, yStride)
 	m := len(dot)
-	var acc [3][innerBlock]float32
-	_ = acc[0][:m] // m ≤ innerBlock
-	full := m &^ 7
-	pd, pa, pb := base(acc[0][:]), base(acc[1][:]), base(acc[2][:])
-	px, py := base(x), base(y)
-	k := 0
-	for ; k+4 <= n; k += 4 {
-		x0, x1, x2, x3 := k*xStride, (k+1)*xStride, (k+2)*xStride, (k+3)*xStride
-		y0, y1, y2, y3 := k*yStride, (k+1)*yStride, (k+2)*yStride, (k+3)*yStride
-		for j := 0; j < full; j += 8 {
-			d, a, b := load32(pd, j), load32(pa, j), load32(pb, j)
-			xv, yv := load32(px, x0+j), load32(py, y0+j)
-			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
-			xv, yv = load32(px, x1+j), load32(py, y1+j)
-			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
-			xv, yv = load32(px, x2+j), load32(py, y2+j)
-			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
-			xv, yv = load32(px, x3+j), load32(py, y3+j)
-			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
-			store32(pd, j, d)
-			store32(pa, j, a)
-			store32(pb, j, b)
-		}
-	}
-	for ; k < n; k++ {
-		x0, y0 := k*xStride, k*yStride
-		for j := 0; j < full; j += 8 {
-			xv, yv := load32(px, x0+j), load32(py, y0+j)
-			store32(pd, j, xv.MulAdd(yv, load32(pd, j)))
-			store32(pa, j, xv.MulAdd(xv, load32(pa, j)))
-			store32(pb, j, yv.MulAdd(yv, load32(pb, j)))
-		}
-	}
-	for j := 0; j < full; j += 8 {
-		addWidened(dot[j:j+8], load32(pd, j))
-		addWidened(xx[j:j+8], load32(pa, j))
-		addWidened(yy[j:j+8], load32(pb, j))
+	full := m &^ 3
+	if n > 0 && full > 0 {
+		avx2Cols32Section(base(dot), base(xx), base(yy), base(x), base(y), full, n, xStride, yStride)
 	}
 	if full < m {
 		colsPortable(dot[full:], xx[full:], yy[full:], x[full:], y[full:], n, xStride, yStride)
 	}
 }
 
-// addWidened adds the eight lanes of v, as float64, into sums[0:8].
-func addWidened(sums []float64, v archsimd.Float32x8) {
-	p := base(sums[:8])
-	store64(p, 0, load64(p, 0).Add(v.GetLo().ConvertToFloat64()))
-	store64(p, 4, load64(p, 4).Add(v.GetHi().ConvertToFloat64()))
-}
-
-// avx2Cols64 accumulates straight into the float64 sums.
 func avx2Cols64(dot, xx, yy []float64, x, y []float64, n, xStride, yStride int) {
 	checkCols(dot, xx, yy, x, y, n, xStride, yStride)
 	m := len(dot)
 	full := m &^ 3
-	pd, pa, pb := base(dot), base(xx), base(yy)
-	px, py := base(x), base(y)
-	k := 0
-	for ; k+4 <= n; k += 4 {
-		x0, x1, x2, x3 := k*xStride, (k+1)*xStride, (k+2)*xStride, (k+3)*xStride
-		y0, y1, y2, y3 := k*yStride, (k+1)*yStride, (k+2)*yStride, (k+3)*yStride
-		for j := 0; j < full; j += 4 {
-			d, a, b := load64(pd, j), load64(pa, j), load64(pb, j)
-			xv, yv := load64(px, x0+j), load64(py, y0+j)
-			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
-			xv, yv = load64(px, x1+j), load64(py, y1+j)
-			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
-			xv, yv = load64(px, x2+j), load64(py, y2+j)
-			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
-			xv, yv = load64(px, x3+j), load64(py, y3+j)
-			d, a, b = xv.MulAdd(yv, d), xv.MulAdd(xv, a), yv.MulAdd(yv, b)
-			store64(pd, j, d)
-			store64(pa, j, a)
-			store64(pb, j, b)
-		}
-	}
-	for ; k < n; k++ {
-		x0, y0 := k*xStride, k*yStride
-		for j := 0; j < full; j += 4 {
-			xv, yv := load64(px, x0+j), load64(py, y0+j)
-			store64(pd, j, xv.MulAdd(yv, load64(pd, j)))
-			store64(pa, j, xv.MulAdd(xv, load64(pa, j)))
-			store64(pb, j, yv.MulAdd(yv, load64(pb, j)))
-		}
+	if n > 0 && full > 0 {
+		avx2Cols64Section(base(dot), base(xx), base(yy), base(x), base(y), full, n, xStride, yStride)
 	}
 	if full < m {
 		colsPortable(dot[full:], xx[full:], yy[full:], x[full:], y[full:], n, xStride, yStride)
 	}
+}
+
+// avx2Cols32Section adds n rows of float32s into the sums of m columns (a
+// multiple of 4).
+//
+//go:noinline
+func avx2Cols32Section(pd, pa, pb, px, py unsafe.Pointer, m, n, xStride, yStride int) {
+	k := 0
+	for ; k+4 <= n; k += 4 {
+		x0, x1, x2, x3 := unsafe.Add(px, 4*k*xStride), unsafe.Add(px, 4*(k+1)*xStride), unsafe.Add(px, 4*(k+2)*xStride), unsafe.Add(px, 4*(k+3)*xStride)
+		y0, y1, y2, y3 := unsafe.Add(py, 4*k*yStride), unsafe.Add(py, 4*(k+1)*yStride), unsafe.Add(py, 4*(k+2)*yStride), unsafe.Add(py, 4*(k+3)*yStride)
+		for j := 0; j < m; j += 4 {
+			s := loadSums(pd, pa, pb, j)
+			s = s.fused(wide32(x0, j), wide32(y0, j))
+			s = s.fused(wide32(x1, j), wide32(y1, j))
+			s = s.fused(wide32(x2, j), wide32(y2, j))
+			s = s.fused(wide32(x3, j), wide32(y3, j))
+			s.store(pd, pa, pb, j)
+		}
+	}
+	for ; k < n; k++ {
+		x0, y0 := unsafe.Add(px, 4*k*xStride), unsafe.Add(py, 4*k*yStride)
+		for j := 0; j < m; j += 4 {
+			loadSums(pd, pa, pb, j).fused(wide32(x0, j), wide32(y0, j)).store(pd, pa, pb, j)
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// avx2Cols64Section is avx2Cols32Section for float64 inputs.
+//
+//go:noinline
+func avx2Cols64Section(pd, pa, pb, px, py unsafe.Pointer, m, n, xStride, yStride int) {
+	k := 0
+	for ; k+4 <= n; k += 4 {
+		x0, x1, x2, x3 := unsafe.Add(px, 8*k*xStride), unsafe.Add(px, 8*(k+1)*xStride), unsafe.Add(px, 8*(k+2)*xStride), unsafe.Add(px, 8*(k+3)*xStride)
+		y0, y1, y2, y3 := unsafe.Add(py, 8*k*yStride), unsafe.Add(py, 8*(k+1)*yStride), unsafe.Add(py, 8*(k+2)*yStride), unsafe.Add(py, 8*(k+3)*yStride)
+		for j := 0; j < m; j += 4 {
+			s := loadSums(pd, pa, pb, j)
+			s = s.rounded(load64(x0, j), load64(y0, j))
+			s = s.rounded(load64(x1, j), load64(y1, j))
+			s = s.rounded(load64(x2, j), load64(y2, j))
+			s = s.rounded(load64(x3, j), load64(y3, j))
+			s.store(pd, pa, pb, j)
+		}
+	}
+	for ; k < n; k++ {
+		x0, y0 := unsafe.Add(px, 8*k*xStride), unsafe.Add(py, 8*k*yStride)
+		for j := 0; j < m; j += 4 {
+			loadSums(pd, pa, pb, j).rounded(load64(x0, j), load64(y0, j)).store(pd, pa, pb, j)
+		}
+	}
+	archsimd.ClearAVXUpperBits()
 }
 
 // avx2Cosines finishes four slices at a time: their square roots and
@@ -259,11 +459,17 @@ func avx2Cosines(dot, xx, yy []float64, eps float64) {
 	n := len(dot)
 	xx, yy = xx[:n], yy[:n]
 	full := n &^ 3
-	pd, pa, pb := base(dot), base(xx), base(yy)
-	e := archsimd.BroadcastFloat64x4(eps)
-	for j := 0; j < full; j += 4 {
-		p := load64(pa, j).Max(e).Mul(load64(pb, j).Max(e))
-		store64(pd, j, load64(pd, j).Div(p.Sqrt()))
-	}
+	e := [1]float64{eps}
+	avx2CosinesSection(base(dot), base(xx), base(yy), &e, full)
 	cosinesPortable(dot[full:], xx[full:], yy[full:], eps)
+}
+
+//go:noinline
+func avx2CosinesSection(pd, pa, pb unsafe.Pointer, eps *[1]float64, n int) {
+	e := archsimd.BroadcastFloat64x4(eps[0])
+	for j := 0; j < n; j += 4 {
+		p := load64(pa, j).Max(e).Mul(load64(pb, j).Max(e))
+		load64(pd, j).Div(p.Sqrt()).Store(at64x4(pd, j))
+	}
+	archsimd.ClearAVXUpperBits()
 }

@@ -1,6 +1,7 @@
 package cosloss
 
 import (
+	"fmt"
 	"math"
 	"testing"
 )
@@ -78,6 +79,135 @@ func TestCosineAlongFirstAxisWide(t *testing.T) {
 					t.Fatalf("inner %d slice (%d,%d): got %v want %v", inner, o, i, got, want)
 				}
 			}
+		}
+	}
+}
+
+// boundarySizes are row lengths on, just before and just after every lane
+// group (4, 8, 16), tail chunk and vector width the sets use, and past the
+// rows blocks: every set must give the portable set's bits at each.
+func boundarySizes() []int {
+	var sizes []int
+	for n := 0; n <= 70; n++ {
+		sizes = append(sizes, n)
+	}
+	for _, c := range []int{127, 128, 256, 512, 1024, 2048, 4096} {
+		sizes = append(sizes, c-1, c, c+1)
+	}
+	return sizes
+}
+
+// sameBits reports whether a and b hold the same float64 bits.
+func sameBits(a, b []float64) bool {
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return len(a) == len(b)
+}
+
+// Every kernel set computes the row sums, column sums, comb and cosines in
+// the canonical order: the portable set's bits, exactly, for float32 and
+// float64, on rows that start at every alignment.
+func TestKernelSetsAgreeBitwise(t *testing.T) {
+	for _, k := range kernelSets {
+		for _, n := range boundarySizes() {
+			kernelAgrees[float32](t, k, n, k.rows32, k.comb32, k.cols32)
+			kernelAgrees[float64](t, k, n, k.rows64, k.comb64, k.cols64)
+		}
+	}
+}
+
+func kernelAgrees[T Float](t *testing.T, k kernelSet,
+	n int,
+	rows func(dot, xx, yy []float64, x, y []T, n, xStride, yStride int),
+	combK func(dst, a, b []T, s, p T),
+	cols func(dot, xx, yy []float64, x, y []T, n, xStride, yStride int)) {
+	t.Helper()
+	const nrows = 5
+	stride := n + 3 // rows start at every alignment
+	x, y := randomSlice[T](nrows*stride, uint64(n)+1), randomSlice[T](nrows*stride, uint64(n)+7)
+	var zero T
+	name := fmt.Sprintf("%s %T n=%d", k.name, zero, n)
+
+	got, want := make([]float64, 3*nrows), make([]float64, 3*nrows)
+	rows(got[:nrows], got[nrows:2*nrows], got[2*nrows:], x, y, n, stride, stride)
+	for r := range nrows {
+		s := canonicalSums(x[r*stride:r*stride+n], y[r*stride:r*stride+n])
+		want[r], want[nrows+r], want[2*nrows+r] = s.dot, s.xx, s.yy
+	}
+	if !sameBits(got, want) {
+		t.Errorf("%s rows: got %v, portable %v", name, got, want)
+	}
+	one := k.sums32
+	if _, ok := any(zero).(float64); ok {
+		s := k.sums64(any(x[:n]).([]float64), any(y[:n]).([]float64))
+		w := canonicalSums(x[:n], y[:n])
+		if !sameBits([]float64{s.dot, s.xx, s.yy}, []float64{w.dot, w.xx, w.yy}) {
+			t.Errorf("%s sums64: got %+v, portable %+v", name, s, w)
+		}
+	} else {
+		s := one(any(x[:n]).([]float32), any(y[:n]).([]float32))
+		w := canonicalSums(x[:n], y[:n])
+		if !sameBits([]float64{s.dot, s.xx, s.yy}, []float64{w.dot, w.xx, w.yy}) {
+			t.Errorf("%s sums32: got %+v, portable %+v", name, s, w)
+		}
+	}
+
+	dst, ref := make([]T, n), make([]T, n)
+	combK(dst, x[1:n+1], y[2:n+2], T(0.37), T(-1.9))
+	combPortable(ref, x[1:n+1], y[2:n+2], T(0.37), T(-1.9))
+	for i := range dst {
+		if math.Float64bits(float64(dst[i])) != math.Float64bits(float64(ref[i])) {
+			t.Fatalf("%s comb[%d]: got %v, portable %v", name, i, dst[i], ref[i])
+		}
+	}
+
+	// The columns: nrows rows of n columns, into sums that hold something.
+	start := randomSlice[float64](3*n, uint64(n)+13)
+	gc, wc := append([]float64(nil), start...), append([]float64(nil), start...)
+	cols(gc[:n], gc[n:2*n], gc[2*n:], x[1:], y[2:], nrows-1, stride, stride)
+	colsPortable(wc[:n], wc[n:2*n], wc[2*n:], x[1:], y[2:], nrows-1, stride, stride)
+	if !sameBits(gc, wc) {
+		t.Errorf("%s cols: got %v, portable %v", name, gc, wc)
+	}
+
+	// The finisher, on the row sums above (positive sums of squares).
+	dot := append([]float64(nil), want[:nrows]...)
+	ref64 := append([]float64(nil), want[:nrows]...)
+	k.cosines(dot, want[nrows:2*nrows], want[2*nrows:], 1e-12)
+	cosinesPortable(ref64, want[nrows:2*nrows], want[2*nrows:], 1e-12)
+	if !sameBits(dot, ref64) {
+		t.Errorf("%s cosines: got %v, portable %v", name, dot, ref64)
+	}
+}
+
+// The canonical sums are float64 sums, rounded once: the float32 cosine of
+// every row is within 1 ulp of the cosine computed in float64 and rounded
+// to float32 (the README's promise), on every kernel set.
+func TestFloat32CosinesWithinOneUlp(t *testing.T) {
+	for _, n := range []int{3, 8, 64, 256, 257, 4096} {
+		l := Layout{Outer: 400, Len: n, Inner: 1}
+		x, y := randomSlice[float32](l.Size(), 41), randomSlice[float32](l.Size(), 42)
+		out := make([]float32, l.Slices())
+		if err := Cosine(Contiguous(x, l), Contiguous(y, l), Cos, out, FloorSquared, float32(DefaultEpsilon)); err != nil {
+			t.Fatal(err)
+		}
+		x64, y64 := widen(x), widen(y)
+		exact := 0
+		for o := range l.Outer {
+			want := float32(refCosine(x64[o*n:(o+1)*n], y64[o*n:(o+1)*n], DefaultEpsilon))
+			ulps := int64(math.Float32bits(out[o])) - int64(math.Float32bits(want))
+			if ulps < -1 || ulps > 1 {
+				t.Fatalf("n=%d row %d: %v is %d ulps from %v", n, o, out[o], ulps, want)
+			}
+			if ulps == 0 {
+				exact++
+			}
+		}
+		if exact < l.Outer*95/100 {
+			t.Errorf("n=%d: only %d of %d rows equal the rounded float64 cosine", n, exact, l.Outer)
 		}
 	}
 }

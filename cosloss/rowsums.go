@@ -106,11 +106,9 @@ func (j rowBlocks[T, B]) run(o0, o1 int) {
 	defer putBlock(b, slot)
 	for first := o0; first < o1; first += rowBlock {
 		m := min(rowBlock, o1-first)
-		for k := range m {
-			xb, yb := (first+k)*x.OuterStride, (first+k)*y.OuterStride
-			s := unitSums(x.Data[xb:xb+n], y.Data[yb:yb+n])
-			b.dot[k], b.xx[k], b.yy[k] = s.dot, s.xx, s.yy
-		}
+		xb, yb := first*x.OuterStride, first*y.OuterStride
+		xEnd, yEnd := xb+(m-1)*x.OuterStride+n, yb+(m-1)*y.OuterStride+n
+		rowSums(b.dot[:m], b.xx[:m], b.yy[:m], x.Data[xb:xEnd], y.Data[yb:yEnd], n, x.OuterStride, y.OuterStride)
 		j.body.block(first, b.dot[:m], b.xx[:m], b.yy[:m])
 	}
 }
