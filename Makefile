@@ -37,6 +37,7 @@ SOURCES_HASH := $(shell { find cosloss -type f ! -name '*_test.go' ! -path '*/te
 	| LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
 INSTALLED := $(VENV)/.cosloss-installed-$(SOURCES_HASH)
 EXTRAS := $(VENV)/.cosloss-extras
+BENCH_EXTRAS := $(VENV)/.cosloss-bench-extras
 WHEEL_TOOLS := $(VENV)/.cosloss-tools
 WHEEL_BUILT := $(VENV)/.cosloss-wheel-$(SOURCES_HASH)
 SDIST_BUILT := $(VENV)/.cosloss-sdist-$(SOURCES_HASH)
@@ -104,6 +105,17 @@ $(EXTRAS): pyproject.toml | venv
 	    print("\n".join(p["dependencies"] + [r for e in ("test", "tf", "notebook") for r in p["optional-dependencies"][e]]))' \
 	    > $(VENV)/cosloss-extras.txt
 	$(PIP) install -r $(VENV)/cosloss-extras.txt
+	touch $@
+
+# The bench extra (PyTorch and JAX, the benchmark's peers), for `make bench`
+# only. Resolved together with the tf extra, so that installing it cannot move
+# a package TensorFlow pins.
+$(BENCH_EXTRAS): pyproject.toml | venv
+	@echo "== installing the bench extra (PyTorch and JAX, on the CPU; PyPI's torch brings several GB of nvidia-* wheels) into $(VENV)"
+	$(VPY) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	    print("\n".join(p["dependencies"] + [r for e in ("tf", "bench") for r in p["optional-dependencies"][e]]))' \
+	    > $(VENV)/cosloss-bench-extras.txt
+	$(PIP) install -r $(VENV)/cosloss-bench-extras.txt
 	touch $@
 
 install: $(INSTALLED) $(EXTRAS)
@@ -196,10 +208,11 @@ fuzz:
 	GOEXPERIMENT=simd $(GO) test -run XXX -fuzz FuzzCosine -fuzztime 30s ./cosloss
 	GOEXPERIMENT=simd $(GO) test -run XXX -fuzz FuzzL2Normalize -fuzztime 30s ./cosloss
 
-# Go kernel benchmarks, then the issue's table (cosloss against numpy,
-# TensorFlow and PyTorch when installed), also written to bench.json; then
-# cosloss.tf's two backends against TensorFlow's own op chains, added to it.
-bench: $(INSTALLED) $(EXTRAS)
+# Go kernel benchmarks, then issue 12's table (cosloss under each kernel set
+# against the np.einsum floor and its peers: numpy's three-einsum formula,
+# JAX, PyTorch and TensorFlow), also written to bench.json; then cosloss.tf's
+# two backends against TensorFlow's own op chains, added to it.
+bench: $(INSTALLED) $(EXTRAS) $(BENCH_EXTRAS)
 	GOEXPERIMENT=simd $(GO) test -run XXX -bench . -benchtime 20x ./cosloss
 	$(VPY) tests/bench.py --json bench.json
 	$(VPY) tests/bench_tf.py --json bench.json
