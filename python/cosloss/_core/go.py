@@ -166,9 +166,11 @@ def _extent(a: np.ndarray) -> int:
 def set_workers(n: int) -> None:
     """Use up to n goroutines for large calls (1: compute on the calling thread).
 
-    Calls that read at least 65536 elements split their rows (or columns)
-    into up to n contiguous pieces, one goroutine each, none smaller than
-    32768 elements; smaller calls stay on the calling thread. The default
+    Calls that read at least 2**20 elements split their rows (or columns)
+    into contiguous pieces of at least 2**19 elements, which the calling
+    thread and up to n - 1 goroutines take one at a time (a goroutine whose
+    core is busy leaves its share to the others); smaller calls stay on the
+    calling thread. The default
     is the number of CPUs Go sees. A fork()ed child always uses 1: Go
     cannot start threads there.
 
@@ -206,17 +208,55 @@ def workers() -> int:
 
 
 def kernels() -> tuple:
-    """The kernel sets this build and CPU can run, best last."""
+    """The kernel sets this build and CPU can run, the one chosen at start-up last.
+
+    "portable" (plain Go) is always there; builds with Go's SIMD support add
+    "avx2" where the CPU has AVX2 and FMA and "avx512" where it has AVX-512.
+    Every set computes in the same order, so all give the same bits.
+
+    Returns:
+        A tuple of kernel set names, such as ("portable", "avx2", "avx512").
+
+    Example:
+        >>> "portable" in cosloss.kernels()
+        True
+    """
     return tuple(_go.Kernels().split(","))
 
 
 def kernel() -> str:
-    """The active kernel set."""
+    """The active kernel set.
+
+    Returns:
+        Its name: the last of kernels() unless set_kernel or the environment
+        variable COSLOSS_KERNEL chose another.
+
+    Example:
+        >>> cosloss.kernel() in cosloss.kernels()
+        True
+    """
     return _go.Kernel()
 
 
 def set_kernel(name: str) -> None:
-    """Select a kernel set by name (see kernels()); for tests and benchmarks."""
+    """Select a kernel set for every later call.
+
+    Results do not change (every set gives the same bits), only speed:
+    this is for benchmarks and tests. Not to be called while other threads
+    are calling cosloss.
+
+    Args:
+        name: One of kernels().
+
+    Raises:
+        ValueError: name is not one of kernels().
+
+    Example:
+        >>> previous = cosloss.kernel()
+        >>> cosloss.set_kernel("portable"); cosloss.kernel()
+        'portable'
+        >>> cosloss.set_kernel(previous)
+    """
     if name not in kernels():
         raise ValueError(f"kernel must be one of {kernels()}, got {name!r}")
     _call(_go.SetKernel, name)
