@@ -59,3 +59,14 @@ def flavour(request):
 @pytest.fixture(scope="session")
 def cosloss():
     return importlib.import_module("cosloss")
+
+
+@pytest.fixture
+def restore_settings():
+    """Puts cosloss's worker count and kernel set back after the test."""
+    import cosloss as package
+
+    workers, kernel = package.workers(), package.kernel()
+    yield
+    package.set_workers(workers)
+    package.set_kernel(kernel)

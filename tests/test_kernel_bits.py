@@ -22,12 +22,6 @@ BOUNDARY_LENGTHS = [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127
 WORKERS = [1, 2, 3]
 
 
-@pytest.fixture
-def restore_settings():
-    workers, kernel = cosloss.workers(), cosloss.kernel()
-    yield
-    cosloss.set_workers(workers)
-    cosloss.set_kernel(kernel)
 
 
 def each_setting():

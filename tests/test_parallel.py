@@ -7,12 +7,6 @@ import cosloss
 from cosloss import _core
 
 
-@pytest.fixture
-def restore_settings():
-    workers, kernel = cosloss.workers(), _core.kernel()
-    yield
-    cosloss.set_workers(workers)
-    _core.set_kernel(kernel)
 
 
 def large_inputs(dtype):
