@@ -29,7 +29,7 @@ func TestWorkerPanicReachesCaller(t *testing.T) {
 	var got any
 	func() {
 		defer func() { got = recover() }()
-		splitRange(len(ran), 1<<20, panicky{ran})
+		splitRange(len(ran), 8*parallelMinWork, panicky{ran}) // a piece per task
 	}()
 	wp, ok := got.(*workerPanic)
 	if !ok {
