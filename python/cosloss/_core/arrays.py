@@ -30,11 +30,17 @@ _INT32_MIN, _INT32_MAX = -2**31, 2**31 - 1
 # Who allocates the arrays the Go core writes results into (empty); a caller
 # that hands them on, cosloss.tf's go backend, can choose (allocating_with).
 _allocator = threading.local()
+# How many allocating_with blocks are open on any thread: while none is,
+# empty skips the thread-local lookup, which cost 0.6 us of a 4 us call.
+_allocators_open = 0
+_allocators_lock = threading.Lock()
 
 
 def empty(shape: Any, dtype: Any) -> np.ndarray:
     """An uninitialized C-contiguous result array: np.empty, or this thread's
     allocating_with allocator."""
+    if not _allocators_open:
+        return np.empty(shape, dtype)
     allocate = getattr(_allocator, "fn", None)
     return np.empty(shape, dtype) if allocate is None else allocate(shape, dtype)
 
@@ -42,11 +48,16 @@ def empty(shape: Any, dtype: Any) -> np.ndarray:
 @contextlib.contextmanager
 def allocating_with(allocate: Callable[[Any, Any], np.ndarray]) -> Iterator[None]:
     """Result arrays on this thread come from allocate(shape, dtype) inside the block."""
+    global _allocators_open
     previous = getattr(_allocator, "fn", None)
     _allocator.fn = allocate
+    with _allocators_lock:
+        _allocators_open += 1
     try:
         yield
     finally:
+        with _allocators_lock:
+            _allocators_open -= 1
         _allocator.fn = previous
 _INT64_MIN, _INT64_MAX = -2**63, 2**63 - 1
 
