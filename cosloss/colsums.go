@@ -46,13 +46,13 @@ func sumsAcross[T Float](x, y View[T], o, i0 int, dot, xx, yy []float64) {
 	clear(dot)
 	clear(xx)
 	clear(yy)
-	// Rows go to the kernel in groups of 16, which bounds how many
-	// additions the float32 kernel makes before widening to float64.
-	const rowGroup = 16
-	for k0 := 0; k0 < x.Len; k0 += rowGroup {
-		n := min(rowGroup, x.Len-k0)
-		xb, yb := x.base(o, i0)+k0*x.LenStride, y.base(o, i0)+k0*y.LenStride
-		xEnd, yEnd := xb+(n-1)*x.LenStride+m, yb+(n-1)*y.LenStride+m
-		columnSums(dot, xx, yy, x.Data[xb:xEnd], y.Data[yb:yEnd], n, x.LenStride, y.LenStride)
+	// Every row at once: each column's sum adds its rows in order, in
+	// float64, on every kernel set.
+	n := x.Len
+	if n == 0 {
+		return
 	}
+	xb, yb := x.base(o, i0), y.base(o, i0)
+	xEnd, yEnd := xb+(n-1)*x.LenStride+m, yb+(n-1)*y.LenStride+m
+	columnSums(dot, xx, yy, x.Data[xb:xEnd], y.Data[yb:yEnd], n, x.LenStride, y.LenStride)
 }
