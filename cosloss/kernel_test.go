@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// The kernel sets unroll by 8, 16 and 32 elements and leave tails to
-// scalar loops; these sizes land on, just before and just after each of
-// those boundaries, and past the float32 block and the row group.
+// The kernel sets step 4, 8 and 16 elements at a time and mask or loop
+// over the tails; these sizes land on, just before and just after those
+// boundaries, and on a whole block of columns.
 var kernelSizes = []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 64, 100, 511, 512, 513, 1025, innerBlock}
 
 func closeTo(got, want, scale float64) bool {
