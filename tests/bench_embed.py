@@ -214,6 +214,11 @@ def case_top_k(nq, m, d, k, repeat, budget, mods, rng):
     agree = np.mean(indices == want_i) if indices.shape == want_i.shape else 0.0
     if agree < 0.999:
         note(f"top_k's indices agree with numpy's in {agree:.4f} of places (near-ties)")
+    if "faiss" in mods:
+        _, faiss_i = fns[2]()
+        agree = np.mean(faiss_i == want_i)
+        if agree < 0.999:
+            note(f"faiss's indices agree with numpy's in {agree:.4f} of places")
     times, rounds = medians_within(fns, repeat, budget)
     flop = 2.0 * nq * m * d
     rows = [row(name, times[0], "numpy blocked", times[1], "faster than numpy", "at least", 1.0,
