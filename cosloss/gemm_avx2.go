@@ -47,13 +47,13 @@ func avx2Gemm32Section(c unsafe.Pointer, ldc int, a, b unsafe.Pointer, kc int, l
 	for range kc {
 		b0, b1 := load32x8(b, 0), load32x8(b, 8)
 		a0 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(a, 0)))
-		c00, c01 = b0.MulAdd(a0, c00), b1.MulAdd(a0, c01)
+		c00, c01 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01)
 		a1 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(a, 4)))
-		c10, c11 = b0.MulAdd(a1, c10), b1.MulAdd(a1, c11)
+		c10, c11 = a1.MulAdd(b0, c10), a1.MulAdd(b1, c11)
 		a2 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(a, 8)))
-		c20, c21 = b0.MulAdd(a2, c20), b1.MulAdd(a2, c21)
+		c20, c21 = a2.MulAdd(b0, c20), a2.MulAdd(b1, c21)
 		a3 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(a, 12)))
-		c30, c31 = b0.MulAdd(a3, c30), b1.MulAdd(a3, c31)
+		c30, c31 = a3.MulAdd(b0, c30), a3.MulAdd(b1, c31)
 		a, b = unsafe.Add(a, 16), unsafe.Add(b, 64)
 	}
 	c0 := c
@@ -89,13 +89,13 @@ func avx2Gemm64Section(c unsafe.Pointer, ldc int, a, b unsafe.Pointer, kc int, l
 	for range kc {
 		b0, b1 := load64(b, 0), load64(b, 4)
 		a0 := archsimd.BroadcastFloat64x4(*(*float64)(unsafe.Add(a, 0)))
-		c00, c01 = b0.MulAdd(a0, c00), b1.MulAdd(a0, c01)
+		c00, c01 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01)
 		a1 := archsimd.BroadcastFloat64x4(*(*float64)(unsafe.Add(a, 8)))
-		c10, c11 = b0.MulAdd(a1, c10), b1.MulAdd(a1, c11)
+		c10, c11 = a1.MulAdd(b0, c10), a1.MulAdd(b1, c11)
 		a2 := archsimd.BroadcastFloat64x4(*(*float64)(unsafe.Add(a, 16)))
-		c20, c21 = b0.MulAdd(a2, c20), b1.MulAdd(a2, c21)
+		c20, c21 = a2.MulAdd(b0, c20), a2.MulAdd(b1, c21)
 		a3 := archsimd.BroadcastFloat64x4(*(*float64)(unsafe.Add(a, 24)))
-		c30, c31 = b0.MulAdd(a3, c30), b1.MulAdd(a3, c31)
+		c30, c31 = a3.MulAdd(b0, c30), a3.MulAdd(b1, c31)
 		a, b = unsafe.Add(a, 32), unsafe.Add(b, 64)
 	}
 	c0 := c
