@@ -106,9 +106,9 @@ func sameMatrix[T Float](x, y Matrix[T]) bool {
 	return &x.Data[0] == &y.Data[0]
 }
 
-// matMul is MatMul for arguments the caller has checked: an error here is a
+// mustMatMul is MatMul for arguments the caller has checked: an error here is a
 // bug, raised as a panic (the binding turns it into an error status).
-func matMul[T Float](c, a Matrix[T], opA Op, b Matrix[T], opB Op, add bool) {
+func mustMatMul[T Float](c, a Matrix[T], opA Op, b Matrix[T], opB Op, add bool) {
 	if err := MatMul(c, a, opA, b, opB, add); err != nil {
 		panic(err)
 	}
@@ -195,7 +195,7 @@ func (j cosineTiles[T]) run(lo, hi int) {
 		i0, j0 := t/j.tilesPerRow*pairTile, t%j.tilesPerRow*pairTile
 		i1, j1 := min(i0+pairTile, n), min(j0+pairTile, m)
 		tile := sub(j.out, i0, i1, j0, j1)
-		matMul(tile, rowsOf(j.x, i0, i1), NoTrans, rowsOf(j.y, j0, j1), Trans, false)
+		mustMatMul(tile, rowsOf(j.x, i0, i1), NoTrans, rowsOf(j.y, j0, j1), Trans, false)
 		scaleTile(tile, j.rx[i0:i1], j.ry[j0:j1])
 	}
 }
@@ -231,7 +231,7 @@ func (j selfTiles[T]) run(lo, hi int) {
 		i0, j0 := ti*pairTile, tj*pairTile
 		i1, j1 := min(i0+pairTile, n), min(j0+pairTile, n)
 		tile := sub(j.out, i0, i1, j0, j1)
-		matMul(tile, rowsOf(j.x, i0, i1), NoTrans, rowsOf(j.x, j0, j1), Trans, false)
+		mustMatMul(tile, rowsOf(j.x, i0, i1), NoTrans, rowsOf(j.x, j0, j1), Trans, false)
 		if ti != tj {
 			// The mirror tile first, while tile still holds the products.
 			mirror := sub(j.out, j0, j1, i0, i1)
@@ -362,7 +362,7 @@ func (g gradPass[T]) run(lo, hi int) {
 			c := Matrix[T]{Data: ctile.Data, Rows: rows, Cols: cols, Stride: cols}
 			w := Matrix[T]{Data: wtile.Data, Rows: rows, Cols: cols, Stride: cols}
 			yb := rowsOf(g.y, j0, j1)
-			matMul(c, xa, NoTrans, yb, Trans, false)
+			mustMatMul(c, xa, NoTrans, yb, Trans, false)
 			for i := range rows {
 				ra := g.ra[i0+i]
 				crow := c.Data[i*cols : (i+1)*cols]
@@ -383,7 +383,7 @@ func (g gradPass[T]) run(lo, hi int) {
 				}
 				s[i] = acc
 			}
-			matMul(da, w, NoTrans, yb, NoTrans, j0 > 0)
+			mustMatMul(da, w, NoTrans, yb, NoTrans, j0 > 0)
 		}
 		for i := range rows {
 			ra := g.ra[i0+i]

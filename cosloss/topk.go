@@ -139,7 +139,7 @@ func (j topkJob[T]) run(lo, hi int) {
 			j1 := min(j0+j.cols, c1)
 			cols := j1 - j0
 			c := Matrix[T]{Data: tile, Rows: rows, Cols: cols, Stride: cols}
-			matMul(c, q, NoTrans, rowsOf(j.corpus, j0, j1), Trans, false)
+			mustMatMul(c, q, NoTrans, rowsOf(j.corpus, j0, j1), Trans, false)
 			for i := range rows {
 				vals, idx := j.heap(p, i0+i)
 				count[i] = j.feed(vals, idx, count[i], c.Data[i*cols:(i+1)*cols], j.rq[i0+i], j.rc[j0:j1], j0)
