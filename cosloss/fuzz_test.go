@@ -100,3 +100,56 @@ func overflows(v []float64) bool {
 	}
 	return math.IsInf(float64(float32(s)), 0)
 }
+
+// FuzzMatMul checks the active kernel set's products against the reference,
+// bit for bit, for arbitrary values (NaN and infinities included), shapes,
+// ops and strides.
+func FuzzMatMul(f *testing.F) {
+	f.Add([]byte{0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64}, uint8(2), uint8(2), uint8(3), uint8(0))
+	f.Add(make([]byte, 4*40*6), uint8(37), uint8(5), uint8(11), uint8(7))
+	f.Fuzz(func(t *testing.T, raw []byte, mSeed, nSeed, kSeed, flags uint8) {
+		v := make([]float32, len(raw)/4)
+		for i := range v {
+			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+		m, n, k := int(mSeed)%40, int(nSeed)%70, int(kSeed)%40
+		opA, opB, add := Op(flags&1 != 0), Op(flags&2 != 0), flags&4 != 0
+		pad := int(flags>>3) % 3
+		next := 0
+		value := func() float32 {
+			if len(v) == 0 {
+				return 1
+			}
+			next++
+			return v[next%len(v)]
+		}
+		mat := func(rows, cols int) Matrix[float32] {
+			s := cols + pad
+			d := make([]float32, rows*s)
+			for i := range d {
+				d[i] = value()
+			}
+			return Matrix[float32]{Data: d, Rows: rows, Cols: cols, Stride: s}
+		}
+		ar, ac := m, k
+		if opA == Trans {
+			ar, ac = k, m
+		}
+		br, bc := k, n
+		if opB == Trans {
+			br, bc = n, k
+		}
+		a, b, c := mat(ar, ac), mat(br, bc), mat(m, n)
+		want := Matrix[float32]{Data: append([]float32(nil), c.Data...), Rows: m, Cols: n, Stride: c.Stride}
+		if err := MatMul(c, a, opA, b, opB, add); err != nil {
+			t.Fatal(err)
+		}
+		matMulReference(want, a, opA, b, opB, k, add)
+		for i := range c.Data {
+			if !sameValue(c.Data[i], want.Data[i]) {
+				t.Fatalf("%s %d×%d×%d opA=%v opB=%v add=%v: element %d = %v, want %v",
+					Kernel(), m, n, k, opA, opB, add, i, c.Data[i], want.Data[i])
+			}
+		}
+	})
+}

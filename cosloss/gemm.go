@@ -3,6 +3,10 @@ package cosloss
 import (
 	"fmt"
 	"math"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"unsafe"
 )
 
 // Matrix products for the all-pairs work (pairwise cosines, top-k, the
@@ -98,7 +102,28 @@ func MatMul[T Float](c, a Matrix[T], opA Op, b Matrix[T], opB Op, add bool) erro
 	if err != nil {
 		return err
 	}
-	matMulReference(c, a, opA, b, opB, k, add)
+	matMul(c, a, opA, b, opB, k, add)
+	return nil
+}
+
+// MatMulParallel is MatMul with C's elements split across Workers()
+// goroutines when the product is large enough to pay for them. Every
+// element is still one chain computed by one goroutine, so the bits do not
+// depend on the number of workers.
+func MatMulParallel[T Float](c, a Matrix[T], opA Op, b Matrix[T], opB Op, add bool) error {
+	k, err := checkProduct(c, a, opA, b, opB)
+	if err != nil {
+		return err
+	}
+	if c.Rows == 0 || c.Cols == 0 {
+		return nil
+	}
+	flops := 2 * c.Rows * c.Cols * k
+	if Workers() == 1 || flops < gemmParallelMinFlops {
+		matMul(c, a, opA, b, opB, k, add)
+		return nil
+	}
+	splitProduct(c, a, opA, b, opB, k, add, flops)
 	return nil
 }
 
@@ -154,4 +179,321 @@ func fma32(a, b, c float32) float32 {
 		}
 	}
 	return float32(s)
+}
+
+// A gemmKernel is a kernel set's micro-kernel for one element type and the
+// blocking the driver uses around it. The driver packs op(A) into panels
+// of mr rows, stored column by column (element (r, p) of a panel at
+// p·mr + r), and op(B) into panels of nr columns, stored row by row
+// (element (p, j) at p·nr + j), zero-padded past the matrix's edge; tile
+// then computes one mr×nr tile of C from one panel of each.
+type gemmKernel[T Float] struct {
+	mr, nr int
+	// kc is how much of the sum one pass over C takes; mc and nc (multiples
+	// of mr and nr) are the rows of op(A) and columns of op(B) packed at a
+	// time: a kc×nr panel of B stays in L1 cache while the tile loop
+	// walks the mc/mr panels of A, which stay in L2.
+	kc, mc, nc int
+	// tile continues the chains of the mr×nr tile at c (row stride ldc)
+	// over the kc steps of the panels a and b: from C's values when load
+	// is true, else from +0. a holds at least mr·kc elements, b nr·kc, c
+	// (mr−1)·ldc + nr.
+	tile func(c []T, ldc int, a, b []T, kc int, load bool)
+}
+
+// gemmKernelOf is the active set's micro-kernel for T.
+func gemmKernelOf[T Float]() *gemmKernel[T] {
+	if isFloat32[T]() {
+		return (*gemmKernel[T])(unsafe.Pointer(&active.gemm32))
+	}
+	return (*gemmKernel[T])(unsafe.Pointer(&active.gemm64))
+}
+
+// matMul is the blocked product: for each block of nc columns and kc steps
+// of the sum, pack op(B)'s block once; for each block of mc rows, pack
+// op(A)'s block and run the micro-kernel over its tiles. Every element's
+// chain runs over p in order (the kc blocks in turn, the partial sums
+// stored in C between them), so the bits are matMulReference's.
+func matMul[T Float](c, a Matrix[T], opA Op, b Matrix[T], opB Op, k int, add bool) {
+	m, n := c.Rows, c.Cols
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		if !add {
+			for i := range m {
+				clear(c.Data[i*c.Stride : i*c.Stride+n])
+			}
+		}
+		return
+	}
+	g := gemmKernelOf[T]()
+	buf, slot := getGemmBuffers[T](g)
+	defer putGemmBuffers(buf, slot)
+	mr, nr := g.mr, g.nr
+	for j0 := 0; j0 < n; j0 += g.nc {
+		nb := min(g.nc, n-j0)
+		for p0 := 0; p0 < k; p0 += g.kc {
+			kb := min(g.kc, k-p0)
+			load := add || p0 > 0
+			packB(buf.b, b, opB, p0, kb, j0, nb, nr)
+			for i0 := 0; i0 < m; i0 += g.mc {
+				mb := min(g.mc, m-i0)
+				packA(buf.a, a, opA, i0, mb, p0, kb, mr)
+				for jr := 0; jr < nb; jr += nr {
+					bp := buf.b[jr*kb : (jr+nr)*kb]
+					cols := min(nr, nb-jr)
+					for ir := 0; ir < mb; ir += mr {
+						ap := buf.a[ir*kb : (ir+mr)*kb]
+						rows := min(mr, mb-ir)
+						ci := (i0+ir)*c.Stride + j0 + jr
+						if rows == mr && cols == nr {
+							g.tile(c.Data[ci:], c.Stride, ap, bp, kb, load)
+						} else {
+							edgeTile(g, buf.c, c.Data[ci:], c.Stride, rows, cols, ap, bp, kb, load)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// edgeTile runs the micro-kernel on a tile that C's edge cuts to rows ×
+// cols: through a whole tile in t, copied in and out, so the kernel never
+// touches elements outside C. The padding's chains are thrown away.
+func edgeTile[T Float](g *gemmKernel[T], t, c []T, ldc, rows, cols int, a, b []T, kc int, load bool) {
+	nr := g.nr
+	if load {
+		for r := range rows {
+			copy(t[r*nr:r*nr+cols], c[r*ldc:r*ldc+cols])
+		}
+	}
+	g.tile(t, nr, a, b, kc, load)
+	for r := range rows {
+		copy(c[r*ldc:r*ldc+cols], t[r*nr:r*nr+cols])
+	}
+}
+
+// packA copies op(A)[i0:i0+rows, p0:p0+kc] into panels of mr rows (see
+// gemmKernel), rows past the block's end zero.
+func packA[T Float](dst []T, a Matrix[T], opA Op, i0, rows, p0, kc, mr int) {
+	for ir := 0; ir < rows; ir += mr {
+		panel := dst[ir*kc : (ir+mr)*kc]
+		live := min(mr, rows-ir)
+		if live < mr {
+			clear(panel)
+		}
+		if opA == Trans {
+			// op(A)[i, p] = A[p, i]: each step's mr values are neighbours in
+			// a row of A.
+			for p := range kc {
+				row := a.Data[(p0+p)*a.Stride+i0+ir:]
+				copy(panel[p*mr:p*mr+live], row[:live])
+			}
+			continue
+		}
+		for r := range live {
+			row := a.Data[(i0+ir+r)*a.Stride+p0:]
+			row = row[:kc]
+			for p, v := range row {
+				panel[p*mr+r] = v
+			}
+		}
+	}
+}
+
+// packB copies op(B)[p0:p0+kc, j0:j0+cols] into panels of nr columns (see
+// gemmKernel), columns past the block's end zero.
+func packB[T Float](dst []T, b Matrix[T], opB Op, p0, kc, j0, cols, nr int) {
+	for jr := 0; jr < cols; jr += nr {
+		panel := dst[jr*kc : (jr+nr)*kc]
+		live := min(nr, cols-jr)
+		if live < nr {
+			clear(panel)
+		}
+		if opB == NoTrans {
+			for p := range kc {
+				row := b.Data[(p0+p)*b.Stride+j0+jr:]
+				copy(panel[p*nr:p*nr+live], row[:live])
+			}
+			continue
+		}
+		// op(B)[p, j] = B[j, p]: column j of the panel is a run of row j of B.
+		for j := range live {
+			row := b.Data[(j0+jr+j)*b.Stride+p0:]
+			row = row[:kc]
+			for p, v := range row {
+				panel[p*nr+j] = v
+			}
+		}
+	}
+}
+
+// gemmBuffers holds one call's packed blocks and its edge tile.
+type gemmBuffers[T Float] struct {
+	a, b, c []T
+}
+
+// fit grows the buffers to g's blocking; it allocates only when a kernel
+// set with larger blocks runs for the first time.
+func (buf *gemmBuffers[T]) fit(g *gemmKernel[T]) {
+	grow := func(s []T, n int) []T {
+		if len(s) < n {
+			return make([]T, n)
+		}
+		return s
+	}
+	buf.a = grow(buf.a, g.mc*g.kc)
+	buf.b = grow(buf.b, g.kc*g.nc)
+	buf.c = grow(buf.c, g.mr*g.nr)
+}
+
+// A call's buffers come from gemmSlots, claimed with an atomic bit as
+// sums.go's blocks are (no lock, which a fork()ed child could find held,
+// and no allocation once each slot has been used); beyond len(gemmSlots)
+// calls at once they come from gemmPool. A worker of MatMulParallel is a
+// call of its own.
+type gemmSlotSet[T Float] struct {
+	bufs  [8]gemmBuffers[T]
+	inUse atomic.Uint32
+	pool  sync.Pool
+}
+
+var (
+	gemmSlots32 gemmSlotSet[float32]
+	gemmSlots64 gemmSlotSet[float64]
+)
+
+func gemmSlotsOf[T Float]() *gemmSlotSet[T] {
+	if isFloat32[T]() {
+		return (*gemmSlotSet[T])(unsafe.Pointer(&gemmSlots32))
+	}
+	return (*gemmSlotSet[T])(unsafe.Pointer(&gemmSlots64))
+}
+
+// getGemmBuffers returns buffers fitted to g and their slot (-1 for ones
+// from the pool).
+func getGemmBuffers[T Float](g *gemmKernel[T]) (*gemmBuffers[T], int) {
+	s := gemmSlotsOf[T]()
+	const all = 1<<len(s.bufs) - 1
+	for {
+		used := s.inUse.Load()
+		free := ^used & all
+		if free == 0 {
+			buf, _ := s.pool.Get().(*gemmBuffers[T])
+			if buf == nil {
+				buf = new(gemmBuffers[T])
+			}
+			buf.fit(g)
+			return buf, -1
+		}
+		i := bits.TrailingZeros32(free)
+		if s.inUse.CompareAndSwap(used, used|1<<i) {
+			s.bufs[i].fit(g)
+			return &s.bufs[i], i
+		}
+	}
+}
+
+// putGemmBuffers releases what getGemmBuffers returned.
+func putGemmBuffers[T Float](buf *gemmBuffers[T], slot int) {
+	s := gemmSlotsOf[T]()
+	if slot < 0 {
+		s.pool.Put(buf)
+		return
+	}
+	s.inUse.And(^uint32(1 << slot))
+}
+
+// gemmParallelMinFlops is the size (2·m·n·k) below which MatMulParallel
+// stays on one goroutine: about 0.3 ms of work at the vector kernels'
+// speed, where parallel.go's row sums split from a similar time.
+const gemmParallelMinFlops = 1 << 25
+
+// splitProduct shares C between workers: pieces of whole rows when C has
+// at least as many rows as columns, else pieces of whole columns. Each
+// piece packs its own blocks, so a piece re-packs the operand it shares
+// with the others; the pieces are therefore few (gemmPiecesPerWorker a
+// worker) and large.
+func splitProduct[T Float](c, a Matrix[T], opA Op, b Matrix[T], opB Op, k int, add bool, flops int) {
+	g := gemmKernelOf[T]()
+	job := productJob[T]{c: c, a: a, opA: opA, b: b, opB: opB, k: k, add: add, byRows: c.Rows >= c.Cols}
+	if job.byRows {
+		job.unit, job.units = g.mr, (c.Rows+g.mr-1)/g.mr
+	} else {
+		job.unit, job.units = g.nr, (c.Cols+g.nr-1)/g.nr
+	}
+	job.chunks = min(job.units, gemmPiecesPerWorker*Workers())
+	// splitRange counts work in elements read, against parallelMinWork;
+	// scaled so that gemmParallelMinFlops is its threshold.
+	work := int(min(int64(flops)/(gemmParallelMinFlops/parallelMinWork), math.MaxInt/2))
+	splitRange(job.chunks, work, job)
+}
+
+// gemmPiecesPerWorker bounds how finely MatMulParallel cuts C: two pieces
+// a worker let one whose core is busy elsewhere leave part of its share
+// to the others, while each piece's packing of the shared operand stays
+// small next to its arithmetic.
+const gemmPiecesPerWorker = 2
+
+// productJob computes a chunk of C's rows (or columns) at a time, each
+// chunk a whole number of tiles.
+type productJob[T Float] struct {
+	c, a        Matrix[T]
+	b           Matrix[T]
+	opA, opB    Op
+	k           int
+	add, byRows bool
+	unit, units int
+	chunks      int
+}
+
+func (j productJob[T]) run(lo, hi int) {
+	first, last := j.units*lo/j.chunks*j.unit, j.units*hi/j.chunks*j.unit
+	c, a, b := j.c, j.a, j.b
+	if j.byRows {
+		last = min(last, c.Rows)
+		c = c.rowsView(first, last)
+		a = opRows(a, j.opA, first, last)
+	} else {
+		last = min(last, c.Cols)
+		c = c.colsView(first, last)
+		b = opCols(b, j.opB, first, last)
+	}
+	matMul(c, a, j.opA, b, j.opB, j.k, j.add)
+}
+
+// rowsView is rows [lo, hi) of m.
+func (m Matrix[T]) rowsView(lo, hi int) Matrix[T] {
+	v := Matrix[T]{Rows: hi - lo, Cols: m.Cols, Stride: m.Stride}
+	if v.Rows > 0 && v.Cols > 0 {
+		v.Data = m.Data[lo*m.Stride:]
+	}
+	return v
+}
+
+// colsView is columns [lo, hi) of m.
+func (m Matrix[T]) colsView(lo, hi int) Matrix[T] {
+	v := Matrix[T]{Rows: m.Rows, Cols: hi - lo, Stride: m.Stride}
+	if v.Rows > 0 && v.Cols > 0 {
+		v.Data = m.Data[lo:]
+	}
+	return v
+}
+
+// opRows is the matrix whose op is rows [lo, hi) of op(m).
+func opRows[T Float](m Matrix[T], op Op, lo, hi int) Matrix[T] {
+	if op == Trans {
+		return m.colsView(lo, hi)
+	}
+	return m.rowsView(lo, hi)
+}
+
+// opCols is the matrix whose op is columns [lo, hi) of op(m).
+func opCols[T Float](m Matrix[T], op Op, lo, hi int) Matrix[T] {
+	if op == Trans {
+		return m.rowsView(lo, hi)
+	}
+	return m.colsView(lo, hi)
 }

@@ -26,6 +26,7 @@ import (
 //     products (rounded as above) in row order.
 //   - comb: s·a and p·b are each rounded to T, then subtracted.
 //   - cosines: IEEE division and square root, which every set has.
+//   - matrix products: see gemm.go.
 type kernelSet struct {
 	name   string
 	sums32 func(x, y []float32) pairSums
@@ -44,6 +45,10 @@ type kernelSet struct {
 	// cosines overwrites dot[j] with dot[j] / √(max(xx[j], ε)·max(yy[j], ε)),
 	// for sums that are finite and at most cosineSumLimit.
 	cosines func(dot, xx, yy []float64, eps float64)
+	// gemm is the micro-kernel of the matrix products (gemm.go), in the
+	// canonical order there: each element one chain of FMAs in T.
+	gemm32 gemmKernel[float32]
+	gemm64 gemmKernel[float64]
 }
 
 var (

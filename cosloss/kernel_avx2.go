@@ -45,6 +45,8 @@ func init() {
 			cols32:  avx2Cols32,
 			cols64:  avx2Cols64,
 			cosines: avx2Cosines,
+			gemm32:  gemmKernel[float32]{mr: 4, nr: 16, kc: 256, mc: 256, nc: 2048, tile: avx2Tile32},
+			gemm64:  gemmKernel[float64]{mr: 4, nr: 8, kc: 256, mc: 128, nc: 1024, tile: avx2Tile64},
 		})
 	}
 }

@@ -20,6 +20,8 @@ var portableKernels = kernelSet{
 	cols32:  colsPortable[float32],
 	cols64:  colsPortable[float64],
 	cosines: cosinesPortable,
+	gemm32:  gemmPortable32,
+	gemm64:  gemmPortable64,
 }
 
 // sumLanes is how many float64 lanes the canonical row sums accumulate in:

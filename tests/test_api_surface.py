@@ -116,3 +116,15 @@ def test_public_docstrings(flavour, cosloss):
     missing = [getattr(o, "__qualname__", o) for o in objs
                if not (o.__doc__ or "").strip()]
     assert not missing
+
+
+def test_pairwise_signatures(cosloss):
+    # Issue #13's faces: scikit-learn's cosine_similarity(X, Y=None) with
+    # out= keyword-only, and top_k as torch.topk / semantic_search order it.
+    assert _params(cosloss.pairwise.cosine_similarity) == [("x", E), ("y", None), ("out", None)]
+    assert inspect.signature(cosloss.pairwise.cosine_similarity).parameters["out"].kind \
+        == inspect.Parameter.KEYWORD_ONLY
+    assert _params(cosloss.pairwise.top_k) == [("queries", E), ("corpus", E), ("k", E),
+                                               ("largest", True)]
+    assert cosloss.pairwise.__all__ == ["cosine_similarity", "top_k"]
+    assert "pairwise" in cosloss.__all__

@@ -42,7 +42,10 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
             form (`cosine_similarity_loss`, `_v2`, `_v3`), or from
             `torch.nn`: `functional.cosine_similarity`,
             `functional.cosine_embedding_loss`, a `CosineSimilarity` or
-            `CosineEmbeddingLoss` object (PyTorch's autograd gradients).
+            `CosineEmbeddingLoss` object (PyTorch's autograd gradients),
+            or `pairwise.cosine_similarity` and `pairwise.top_k` (whose
+            value is the pair (values, indices); its gradients are those
+            of sum(upstream * values)).
         *args: fn's positional arguments.
         upstream: The gradient of the value, broadcastable to its shape;
             None (the default) means ones.
@@ -63,7 +66,8 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
         (y_true, y_pred), (labels, predictions), (a, b), (x1, x2),
         (input1, input2), (losses,) or (x,), each of its input's shape and
         dtype (float32 for integer inputs; for PyTorch's functions the
-        common dtype).
+        common dtype; for cosloss.pairwise, (x, y), (x,) for y=None, or
+        (queries, corpus), in the result's dtype).
         With `out`, grads is `out`.
 
     Raises:
