@@ -60,8 +60,9 @@ def multiple_negatives_ranking_loss(anchors: ArrayLike, positives: ArrayLike,
 
     The batch × candidates score matrix is never stored: scores, loss and
     gradients are computed in blocks of anchor rows sized to a 32 MiB
-    working set, so B = 65536, d = 256 float32 (with gradients) needs
-    about 38 MiB beyond its inputs and gradients.
+    working set, so besides its inputs and gradients a call needs that
+    working set plus a few float64 values per row (at B = 65536 about
+    4 MiB more), whatever the batch size.
 
     Args:
         anchors: A float32 or float64 array (B, d) (float16 is computed in
