@@ -23,7 +23,7 @@ PUBLIC_MODULES = [
     "cosloss.keras.losses", "cosloss.keras.metrics", "cosloss.tf115", "cosloss.tf115.nn",
     "cosloss.tf115.losses", "cosloss.tf115.keras", "cosloss.tf115.keras.losses",
     "cosloss.tf115.keras.metrics", "cosloss.torch", "cosloss.torch.nn",
-    "cosloss.torch.nn.functional", "cosloss.pairwise",
+    "cosloss.torch.nn.functional", "cosloss.pairwise", "cosloss.contrastive",
 ]
 
 OPTIONFLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS

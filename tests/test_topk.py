@@ -5,13 +5,11 @@ scikit-learn matrix, blocked, then torch.topk's order). cosloss is compared
 with itself where the promise is the same bits: top_k against sorting
 cosine_similarity's own matrix, and across kernel sets and worker counts.
 
-Tests marked by COSLOSS_LARGE_TESTS=1 run the full-size cases (2000 queries
-against 30000 and 100000 corpus rows); they need the packed MatMul (a few
-seconds there, minutes on the reference one).
+The full-size cases (2000 queries against 30000 and 100000 corpus rows)
+take a few seconds on the packed MatMul.
 """
 
 import itertools
-import os
 import tracemalloc
 
 import numpy as np
@@ -24,9 +22,6 @@ from strategies import arrays
 
 top_k = cosloss.pairwise.top_k
 cos_sim = cosloss.pairwise.cosine_similarity
-
-large = pytest.mark.skipif(not os.environ.get("COSLOSS_LARGE_TESTS"),
-                           reason="full-size case: set COSLOSS_LARGE_TESTS=1 (needs the fast MatMul)")
 
 TOL = {np.dtype(np.float32): dict(rtol=1e-5, atol=2e-6),
        np.dtype(np.float64): dict(rtol=1e-12, atol=1e-13)}
@@ -276,7 +271,6 @@ def test_a_longer_corpus_against_the_blocked_reference():
     _large_case(40, 30000, 8, 10, 7)
 
 
-@large
 def test_2000_queries_against_30000_rows():
     _large_case(2000, 30000, 64, 10, 8)
 
@@ -303,7 +297,6 @@ def test_memory_does_not_grow_with_the_pairs():
     assert peak < 256 << 10, peak
 
 
-@large
 def test_memory_of_the_full_size_search():
     # 2000 × 100000 float32 cosines would be 800 MB.
     peak = _python_peak_of_search(2000, 100000, 256, 10)

@@ -1,0 +1,5 @@
+//go:build !race
+
+package cosloss
+
+const raceEnabled = false
