@@ -7,8 +7,9 @@ tf.function, in graphs and in Keras's model.fit.
 
 Example:
     >>> anchors = tf.constant([[1., 0.], [0., 1.]])
-    >>> cosloss.tf.contrastive.multiple_negatives_ranking_loss(anchors, anchors).numpy()
-    np.float32(2.061153e-09)
+    >>> loss = cosloss.tf.contrastive.multiple_negatives_ranking_loss(anchors, anchors, scale=1.0)
+    >>> np.round(loss.numpy(), 4)  # log(e + 1) - 1
+    np.float32(0.3133)
 """
 
 from __future__ import annotations
@@ -86,11 +87,11 @@ def multiple_negatives_ranking_loss(anchors: TensorLike, positives: TensorLike,
         >>> p = tf.Variable([[1., 1.], [0., 1.]])
         >>> with tf.GradientTape() as tape:
         ...     loss = cosloss.tf.contrastive.multiple_negatives_ranking_loss(a, p, scale=1.0)
-        >>> loss.numpy()
-        np.float32(0.47910964)
-        >>> tape.gradient(loss, p).numpy()
-        array([[-0.1339144 ,  0.13391438],
-               [ 0.16511923,  0.        ]], dtype=float32)
+        >>> np.round(loss.numpy(), 4)
+        np.float32(0.4791)
+        >>> np.round(tape.gradient(loss, p).numpy(), 4)
+        array([[-0.1339,  0.1339],
+               [ 0.1651,  0.    ]], dtype=float32)
     """
     fn = "multiple_negatives_ranking_loss"
     reduction = _checks.reduction(reduction)
@@ -165,8 +166,8 @@ def ntxent(embeddings: TensorLike, labels: TensorLike, temperature: float = 0.07
 
     Example:
         >>> e = tf.constant([[1., 0.], [1., 0.1], [0., 1.], [0.1, 1.]])
-        >>> cosloss.tf.contrastive.ntxent(e, [0, 0, 1, 1], temperature=0.5).numpy()
-        np.float32(0.28987795)
+        >>> np.round(cosloss.tf.contrastive.ntxent(e, [0, 0, 1, 1], temperature=0.5).numpy(), 4)
+        np.float32(0.2899)
     """
     fn = "ntxent"
     temperature = _checks.real(temperature, "temperature", fn)
@@ -234,8 +235,9 @@ def triplet_margin_loss(anchors: TensorLike, positives: TensorLike, negatives: T
         >>> a = tf.constant([[1., 0.]])
         >>> p = tf.constant([[1., 1.]])
         >>> n = tf.constant([[0., 1.]])
-        >>> cosloss.tf.contrastive.triplet_margin_loss(a, p, n).numpy()  # 1 - cos 45° - 1 + 1
-        np.float32(0.29289323)
+        >>> loss = cosloss.tf.contrastive.triplet_margin_loss(a, p, n)  # (1 - cos 45°) - 1 + 1
+        >>> np.round(loss.numpy(), 4)
+        np.float32(0.2929)
     """
     fn = "triplet_margin_loss"
     reduction = _checks.reduction(reduction)
