@@ -41,22 +41,22 @@ REF_TOL = {F32: dict(rtol=2e-5, atol=2e-6), F64: dict(rtol=1e-10, atol=1e-12)}
 # ---------------------------------------------------------------- numpy references
 
 
-def inverse_norms(x):
+def inverse_norms(x, eps=EPS):
     """1/√max(Σx², ε) per row, and where the floor is not active (where it has a slope)."""
     s = (x * x).sum(axis=1)
-    return 1 / np.sqrt(np.maximum(s, EPS)), s > EPS
+    return 1 / np.sqrt(np.maximum(s, eps)), s > eps
 
 
-def ref_cos(x, y):
-    rx, _ = inverse_norms(x)
-    ry, _ = inverse_norms(y)
+def ref_cos(x, y, eps=EPS):
+    rx, _ = inverse_norms(x, eps)
+    ry, _ = inverse_norms(y, eps)
     return (x @ y.T) * rx[:, None] * ry[None, :]
 
 
-def ref_cos_grad(x, y, g):
+def ref_cos_grad(x, y, g, eps=EPS):
     """d Σ g·cos(x, y) / dx, dy for the cosine matrix."""
-    rx, ax = inverse_norms(x)
-    ry, ay = inverse_norms(y)
+    rx, ax = inverse_norms(x, eps)
+    ry, ay = inverse_norms(y, eps)
     dot = x @ y.T
     gs = g * rx[:, None] * ry[None, :]
     dx = gs @ y - (ax * rx ** 2 * (gs * dot).sum(axis=1))[:, None] * x
@@ -151,9 +151,11 @@ def ref_mnrl(a, p, neg, scale, symmetric, reduction="sum_over_batch_size", sampl
     return _reduced(per, sample_weight, reduction), tuple(grads)
 
 
-def ref_ntxent(e, labels, temperature):
-    """optax's ntxent, its formula as written (float64): (value, (de,))."""
-    s = ref_cos(e, e) / temperature
+def ref_ntxent(e, labels, temperature, eps):
+    """optax's ntxent, its formula as written (float64): (value, (de,)).
+
+    eps floors Σx², as optax's finfo(dtype).eps of the inputs' dtype does."""
+    s = ref_cos(e, e, eps) / temperature
     same = labels[:, None] == labels[None, :]
     negative = ~same
     positive = same & ~np.eye(len(e), dtype=bool)
@@ -164,7 +166,7 @@ def ref_ntxent(e, labels, temperature):
     value = (pair * positive).sum() / count
     gs = positive * (exp / denominator - 1)
     gs = gs + negative * exp * (positive / denominator).sum(axis=1, keepdims=True)
-    dx, dy = ref_cos_grad(e, e, gs / count / temperature)
+    dx, dy = ref_cos_grad(e, e, gs / count / temperature, eps)
     return value, (dx + dy,)
 
 
@@ -266,8 +268,8 @@ def test_the_references_analytic_gradients_are_their_finite_differences():
             return ref_mnrl(*args, 3.0, True, "sum", w)[0]
         np.testing.assert_allclose(grads[i], _numeric_grad(f, x), rtol=1e-6, atol=1e-8)
     labels = np.array([0, 0, 1, 1])
-    _, (de,) = ref_ntxent(a, labels, 0.5)
-    np.testing.assert_allclose(de, _numeric_grad(lambda v: ref_ntxent(v, labels, 0.5)[0], a),
+    _, (de,) = ref_ntxent(a, labels, 0.5, EPS)
+    np.testing.assert_allclose(de, _numeric_grad(lambda v: ref_ntxent(v, labels, 0.5, EPS)[0], a),
                                rtol=1e-6, atol=1e-8)
     _, grads = ref_triplet(a, p, n, 1.5, True, "sum_over_batch_size", w)
     for i, x in enumerate([a, p, n]):
@@ -473,7 +475,7 @@ def test_ntxent(mode, dtype):
     labels = np.array([0, 1, 0, 2, 1, 0], np.int32)  # label 2 has no positive pair
     value, grads = run(lambda x, l: ctf.contrastive.ntxent(x, l, temperature=temperature),
                        [e], [labels], mode=mode)
-    want, want_grads = ref_ntxent(*as64(e), labels, temperature)
+    want, want_grads = ref_ntxent(*as64(e), labels, temperature, np.finfo(dtype).eps)
     check(value, grads, want, want_grads, dtype)
 
 
@@ -487,7 +489,7 @@ def test_ntxent_edge_cases():
     value, (grad,) = run(lambda x: ctf.contrastive.ntxent(x, labels, temperature=1e-3), [e])
     # s = cos/T: the first pair's loss is log(1 + exp((0 - 0.8)/T)) ≈ 0: finite.
     assert np.isfinite(value) and np.isfinite(grad).all()
-    want, (want_grad,) = ref_ntxent(e, labels, 0.05)
+    want, (want_grad,) = ref_ntxent(e, labels, 0.05, np.finfo(np.float64).eps)
     value, (grad,) = run(lambda x: ctf.contrastive.ntxent(x, labels, temperature=0.05), [e])
     np.testing.assert_allclose(value, want, rtol=1e-10)
     np.testing.assert_allclose(grad, want_grad, rtol=1e-9, atol=1e-12)

@@ -31,10 +31,10 @@ EPS = 1e-12
 CORPUS_CHUNK = 4096
 
 
-def inverse_norms(x: tf.Tensor) -> tf.Tensor:
-    """1/√max(Σx², ε) of each row of a 2-D x, in float64 (shape (n,))."""
+def inverse_norms(x: tf.Tensor, eps: float = EPS) -> tf.Tensor:
+    """1/√max(Σx², eps) of each row of a 2-D x, in float64 (shape (n,))."""
     sum_squares = tf.reduce_sum(tf.square(tf.cast(x, _F64)), axis=1)
-    return 1.0 / tf.sqrt(tf.maximum(sum_squares, EPS))
+    return 1.0 / tf.sqrt(tf.maximum(sum_squares, eps))
 
 
 def cosine_matrix(x: tf.Tensor, y: tf.Tensor, rx: tf.Tensor, ry: tf.Tensor) -> tf.Tensor:
@@ -234,7 +234,9 @@ def ntxent(embeddings: tf.Tensor, labels: tf.Tensor, temperature: float) -> tf.T
     0/0). Each pair's log-sum-exp is shifted by its own maximum, so no term
     underflows to a log of 0.
     """
-    cos = tf.cast(pairwise_cosine(embeddings, None), _F64)
+    # optax's cosine floors Σx² at the machine epsilon of the inputs' dtype.
+    r = inverse_norms(embeddings, float(np.finfo(embeddings.dtype.as_numpy_dtype).eps))
+    cos = tf.cast(cosine_matrix(embeddings, embeddings, r, r), _F64)
     s = cos / temperature
     same = tf.equal(labels[:, None], labels[None, :])
     negative = tf.logical_not(same)

@@ -89,7 +89,7 @@ def multiple_negatives_ranking_loss(anchors: TensorLike, positives: TensorLike,
         ...     loss = cosloss.tf.contrastive.multiple_negatives_ranking_loss(a, p, scale=1.0)
         >>> np.round(loss.numpy(), 4)
         np.float32(0.4791)
-        >>> np.round(tape.gradient(loss, p).numpy(), 4)
+        >>> np.round(tape.gradient(loss, p).numpy(), 4) + 0.0  # + 0.0: -0 prints as 0
         array([[-0.1339,  0.1339],
                [ 0.1651,  0.    ]], dtype=float32)
     """
@@ -138,9 +138,8 @@ def ntxent(embeddings: TensorLike, labels: TensorLike, temperature: float = 0.07
     neither the numerator nor the denominator, each positive pair's
     denominator holds the anchor's negatives and that positive only, and
     the mean is over the positive pairs (NaN when there are none, as optax's
-    0/0). The cosines have TensorFlow's l2_normalize floor (a zero row has
-    cosine 0), where optax clips Σx² at the dtype's machine epsilon: the two
-    differ only for rows with Σx² below it. Each pair's log-sum-exp is
+    0/0). As optax's, the cosines floor Σx² at the machine epsilon of the
+    embeddings' dtype (a zero row has cosine 0). Each pair's log-sum-exp is
     shifted by its own maximum, so small temperatures do not underflow.
 
     Args:
