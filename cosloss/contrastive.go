@@ -334,11 +334,11 @@ func runContrastive[T Float, L rowRule](p *contrastive[T], rule L) {
 	}
 
 	// The norms, once per call.
-	splitRange(p.b, p.b*p.d+1, normsJob[T]{p.a, p.ra, p.keepA, p.eps})
+	splitRange(p.b, p.b*p.d+1, contrastiveNormsJob[T]{p.a, p.ra, p.keepA, p.eps})
 	if !p.self {
 		for k, m := range p.c {
 			lo := p.starts[k]
-			splitRange(m.Rows, m.Rows*p.d+1, normsJob[T]{m, p.rc[lo:], p.keepC[lo:], p.eps})
+			splitRange(m.Rows, m.Rows*p.d+1, contrastiveNormsJob[T]{m, p.rc[lo:], p.keepC[lo:], p.eps})
 		}
 	}
 	if p.grad && !p.add {
@@ -490,29 +490,15 @@ func zeroMatrix[T Float](m Matrix[T]) {
 	}
 }
 
-// rowsOf is rows [lo, hi) of m.
-func rowsOf[T Float](m Matrix[T], lo, hi int) Matrix[T] {
-	if hi <= lo {
-		return Matrix[T]{Cols: m.Cols, Stride: m.Stride}
-	}
-	return Matrix[T]{Data: m.Data[lo*m.Stride:], Rows: hi - lo, Cols: m.Cols, Stride: m.Stride}
-}
-
-func mustMatMul[T Float](c, a Matrix[T], opA Op, b Matrix[T], opB Op, add bool) {
-	if err := MatMul(c, a, opA, b, opB, add); err != nil {
-		panic(err)
-	}
-}
-
-// normsJob writes each row's inverse norm and whether its Σx² reaches ε.
-type normsJob[T Float] struct {
+// contrastiveNormsJob writes each row's inverse norm and whether its Σx² reaches ε.
+type contrastiveNormsJob[T Float] struct {
 	m    Matrix[T]
 	r    []float64
 	keep []bool
 	eps  T
 }
 
-func (j normsJob[T]) run(lo, hi int) {
+func (j contrastiveNormsJob[T]) run(lo, hi int) {
 	m := j.m
 	if m.Cols == 0 {
 		for i := lo; i < hi; i++ {

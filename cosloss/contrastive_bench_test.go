@@ -33,7 +33,7 @@ func BenchmarkMultipleNegativesRanking(b *testing.B) {
 func BenchmarkNTXent(b *testing.B) {
 	const n, d = 256, 64
 	r := rand.New(rand.NewPCG(2, 2))
-	x := dense[float32](randomRows(r, n, d), d, d)
+	x := dense[float32](gaussianRows(r, n, d), d, d)
 	labels := make([]int64, n)
 	for i := range labels {
 		labels[i] = int64(i / 2)

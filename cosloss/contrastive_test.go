@@ -162,7 +162,7 @@ func refNTXent(x [][]float64, labels []int64, tau, eps float64, coef []float64) 
 	return refContrastive{losses, dA, nil}
 }
 
-func randomRows(r *rand.Rand, n, d int) [][]float64 {
+func gaussianRows(r *rand.Rand, n, d int) [][]float64 {
 	m := zeros(n, d)
 	for i := range m {
 		for k := range m[i] {
@@ -233,9 +233,9 @@ type mnrlCase struct {
 }
 
 func newMNRLCase(r *rand.Rand, b, k, d int) mnrlCase {
-	c := mnrlCase{a: randomRows(r, b, d), p: randomRows(r, b, d), d: d}
+	c := mnrlCase{a: gaussianRows(r, b, d), p: gaussianRows(r, b, d), d: d}
 	for range k {
-		c.neg = append(c.neg, randomRows(r, b, d))
+		c.neg = append(c.neg, gaussianRows(r, b, d))
 	}
 	return c
 }
@@ -354,7 +354,7 @@ func testNTXentAgainstReference[T Float](t *testing.T, tol float64) {
 		{[]int64{1, 2, 3}, 4},             // singletons only
 	} {
 		b := len(tc.labels)
-		x := dense[T](randomRows(r, b, tc.d), tc.d, tc.d+2)
+		x := dense[T](gaussianRows(r, b, tc.d), tc.d, tc.d+2)
 		if b > 2 {
 			copy(x.Data[2*x.Stride:2*x.Stride+tc.d], make([]T, tc.d)) // a zero row
 		}
@@ -420,7 +420,7 @@ func TestContrastiveFiniteDifferences(t *testing.T) {
 	}
 
 	labels := []int64{0, 1, 0, 1, 2}
-	x := dense[float64](randomRows(r, 5, 3), 3, 3)
+	x := dense[float64](gaussianRows(r, 5, 3), 3, 3)
 	nt := func() float64 {
 		losses := make([]float64, 5)
 		if err := NTXent(x, labels, 0.5, 1e-12, losses, nil); err != nil {
@@ -492,7 +492,7 @@ func testContrastiveBits[T Float](t *testing.T) {
 	for i := range labels {
 		labels[i] = int64(r.IntN(40))
 	}
-	x := dense[T](randomRows(r, 200, 40), 40, 40)
+	x := dense[T](gaussianRows(r, 200, 40), 40, 40)
 	run := func() ([]float64, []T) {
 		g := gradMatrices(x, nil, []float64{0.01})
 		losses := make([]float64, 200)

@@ -30,13 +30,13 @@ const (
 	gradCols = 512
 )
 
-// rowNorms returns r_i = 1/√max(Σx_i², eps) and Σx_i² for every row of x,
+// rowNorms returns r_i = 1/√max(Σx_i², eps) (invNorm: 0 where Σx_i² overflows T) and Σx_i² for every row of x,
 // the sums being the canonical row sums of x against itself (float64).
 func rowNorms[T Float](x Matrix[T], eps T) (inv, sq []float64) {
 	sq = squares(x)
 	inv = make([]float64, x.Rows)
 	for i, s := range sq {
-		inv[i] = 1 / math.Sqrt(max(s, float64(eps)))
+		inv[i] = invNorm(s, eps)
 	}
 	return inv, sq
 }
@@ -45,7 +45,7 @@ func rowNorms[T Float](x Matrix[T], eps T) (inv, sq []float64) {
 func invNorms[T Float](x Matrix[T], eps T) []float64 {
 	inv := squares(x)
 	for i, s := range inv {
-		inv[i] = 1 / math.Sqrt(max(s, float64(eps)))
+		inv[i] = invNorm(s, eps)
 	}
 	return inv
 }
@@ -54,18 +54,18 @@ func invNorms[T Float](x Matrix[T], eps T) []float64 {
 func squares[T Float](x Matrix[T]) []float64 {
 	sq := make([]float64, x.Rows)
 	if x.Cols > 0 {
-		splitRange(x.Rows, x.Rows*x.Cols, normsJob[T]{x, sq})
+		splitRange(x.Rows, x.Rows*x.Cols, squaresJob[T]{x, sq})
 	}
 	return sq
 }
 
-// normsJob writes the sums of squares of rows [lo, hi) of x into sq.
-type normsJob[T Float] struct {
+// squaresJob writes the sums of squares of rows [lo, hi) of x into sq.
+type squaresJob[T Float] struct {
 	x  Matrix[T]
 	sq []float64
 }
 
-func (j normsJob[T]) run(lo, hi int) {
+func (j squaresJob[T]) run(lo, hi int) {
 	x, n := j.x, j.x.Cols
 	var dot, yy [rowBlock]float64
 	for first := lo; first < hi; first += rowBlock {
@@ -81,37 +81,6 @@ func (j normsJob[T]) run(lo, hi int) {
 // norm's term of the gradient exist (see pull in eps.go).
 func keepsPull[T Float](sumSquares float64, eps T) bool {
 	return float64(T(sumSquares)) >= float64(eps)
-}
-
-// sub is the view of rows [r0, r1) and columns [c0, c1) of m.
-func sub[T Float](m Matrix[T], r0, r1, c0, c1 int) Matrix[T] {
-	v := Matrix[T]{Rows: r1 - r0, Cols: c1 - c0, Stride: m.Stride}
-	if v.Rows > 0 && v.Cols > 0 {
-		v.Data = m.Data[r0*m.Stride+c0 : (r1-1)*m.Stride+c1]
-	}
-	return v
-}
-
-// rowsOf is the view of rows [r0, r1) of m, every column.
-func rowsOf[T Float](m Matrix[T], r0, r1 int) Matrix[T] { return sub(m, r0, r1, 0, m.Cols) }
-
-// sameMatrix reports whether x and y view the same elements.
-func sameMatrix[T Float](x, y Matrix[T]) bool {
-	if x.Rows != y.Rows || x.Cols != y.Cols || (x.Rows > 1 && x.Stride != y.Stride) {
-		return false
-	}
-	if x.Rows == 0 || x.Cols == 0 {
-		return len(x.Data) == 0 && len(y.Data) == 0
-	}
-	return &x.Data[0] == &y.Data[0]
-}
-
-// mustMatMul is MatMul for arguments the caller has checked: an error here is a
-// bug, raised as a panic (the binding turns it into an error status).
-func mustMatMul[T Float](c, a Matrix[T], opA Op, b Matrix[T], opB Op, add bool) {
-	if err := MatMul(c, a, opA, b, opB, add); err != nil {
-		panic(err)
-	}
 }
 
 // checkMatrix is Matrix.check, first refusing a view whose reach,

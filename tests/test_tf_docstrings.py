@@ -12,7 +12,7 @@ from test_docstrings import (CANNOT_RAISE, config_in_repr_problems, missing_sect
 
 TF_MODULES = ["cosloss.tf", "cosloss.tf.nn", "cosloss.tf.losses", "cosloss.tf.seed",
               "cosloss.tf.keras", "cosloss.tf.keras.losses", "cosloss.tf.keras.metrics",
-              "cosloss.tf.torch"]
+              "cosloss.tf.torch", "cosloss.tf.pairwise", "cosloss.tf.contrastive"]
 
 TF_CANNOT_RAISE = CANNOT_RAISE | {"cosloss.tf.keras.losses.CosineSimilarity.get_config",
                                   "cosloss.tf.keras.metrics.CosineSimilarity.get_config",

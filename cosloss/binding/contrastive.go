@@ -1,10 +1,6 @@
 package binding
 
-import (
-	"unsafe"
-
-	"github.com/cosloss/cosloss/cosloss"
-)
+import "github.com/cosloss/cosloss/cosloss"
 
 // The contrastive losses (cosloss/contrastive.go). Each input matrix comes
 // as its address, its length in elements, its rows and its row stride in
@@ -125,11 +121,6 @@ func ntxent[T float32 | float64](x cosloss.Matrix[T], labels []int64, temperatur
 // setting; for tests, which make blocks small with it.
 func SetContrastiveWorkingSet(bytes int) int { return cosloss.SetContrastiveWorkingSet(bytes) }
 
-// matrix views the buffer at p (n elements) as rows × cols with a row stride.
-func matrix[T float32 | float64](p uintptr, n, rows, cols, stride int) cosloss.Matrix[T] {
-	return cosloss.Matrix[T]{Data: floats[T](p, n), Rows: rows, Cols: cols, Stride: stride}
-}
-
 // from is s[off:], or nil when off is past its end (the core's checks then
 // report the short buffer).
 func from[T any](s []T, off int) []T {
@@ -137,13 +128,4 @@ func from[T any](s []T, off int) []T {
 		return nil
 	}
 	return s[off:]
-}
-
-// int64s is floats for an int64 buffer (labels).
-func int64s(p uintptr, n int) []int64 {
-	if n <= 0 || p == 0 {
-		return nil
-	}
-	ptr := *(*unsafe.Pointer)(unsafe.Pointer(&p))
-	return unsafe.Slice((*int64)(ptr), n)
 }

@@ -4,15 +4,9 @@ import (
 	"math"
 	"runtime"
 	"testing"
-	"unsafe"
 
 	"github.com/cosloss/cosloss/cosloss"
 )
-
-func addr64(p *runtime.Pinner, s []int64) uintptr {
-	p.Pin(&s[0])
-	return uintptr(unsafe.Pointer(&s[0]))
-}
 
 // Two anchors against their positives and a (B, 2, d) block of negatives:
 // the same losses and gradients as the core's segments called directly.

@@ -22,6 +22,8 @@ Only this module imports TensorFlow; install it with
     cosloss.tf.keras.losses.cosine_similarity, CosineSimilarity (a Keras Loss)
     cosloss.tf.cosine_similarity_loss, _v2, _v3
     cosloss.tf.torch.cosine_similarity, cosine_embedding_loss   (PyTorch >= 2.0 semantics)
+    cosloss.tf.pairwise.cosine_similarity, top_k                (all pairs, exact top-k)
+    cosloss.tf.contrastive.multiple_negatives_ranking_loss, ntxent, triplet_margin_loss
 
 Example:
     >>> x = tf.constant([[1., 0.]])
@@ -37,10 +39,10 @@ try:
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("cosloss.tf needs TensorFlow: pip install \"cosloss[tf]\"") from err
 
-from cosloss.tf import keras, losses, nn, torch
+from cosloss.tf import contrastive, keras, losses, nn, pairwise, torch
 from cosloss.tf._backend import get_backend, set_backend
 from cosloss.tf.seed import (cosine_similarity_loss, cosine_similarity_loss_v2,
                              cosine_similarity_loss_v3)
 
-__all__ = ["nn", "losses", "keras", "torch", "cosine_similarity_loss", "cosine_similarity_loss_v2",
+__all__ = ["nn", "losses", "keras", "torch", "pairwise", "contrastive", "cosine_similarity_loss", "cosine_similarity_loss_v2",
            "cosine_similarity_loss_v3", "set_backend", "get_backend"]

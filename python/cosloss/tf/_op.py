@@ -55,6 +55,31 @@ def _name_cosloss_in_missing_callbacks() -> None:
 _name_cosloss_in_missing_callbacks()
 
 
+def _keyed(fn: Callable[..., Any], key: int, name: str) -> Callable[..., Any]:
+    """fn for tf.numpy_function, refusing a call that does not pass key last.
+
+    tf.numpy_function finds its Python function by a token ("pyfunc_N")
+    that only this process knows. A graph exported and imported into
+    another process can find another op's function under the same token
+    and compute the wrong thing without an error. So each op hands its
+    functions a key of its own, a constant of the graph that travels with
+    it, and they refuse any other.
+    """
+    def call(*arrays: np.ndarray) -> Any:
+        *arrays_, got = arrays
+        if int(got) != key:
+            raise ValueError(
+                f"cosloss.tf: the {name} op was built in another process, and the Python "
+                f"function TensorFlow found for it here is not its own (tf.numpy_function "
+                f"registers functions per process). Build the graph in code in this process, "
+                f"or build the op with backend=\"tf\", which serializes like TensorFlow's "
+                f"own ops.")
+        # Results the Go core writes go to TensorFlow as they are.
+        with allocating_with(tf_empty):
+            return fn(*arrays_)
+    return call
+
+
 def numpy_op(forward: Callable[..., Any], backward: Callable[..., Any], inputs: Sequence[tf.Tensor],
              value_dtype: tf.DType, value_shape: tf.TensorShape, name: str,
              constants: Sequence[tf.Tensor] = ()) -> tf.Tensor:
@@ -66,38 +91,18 @@ def numpy_op(forward: Callable[..., Any], backward: Callable[..., Any], inputs: 
     numpy_function.
     """
     n = len(inputs)
-    # tf.numpy_function finds its Python function by a token ("pyfunc_N")
-    # that only this process knows. A graph exported and imported into
-    # another process can find another op's function under the same token
-    # and compute the wrong thing without an error. So each op hands its
-    # functions a key of its own, a constant of the graph that travels with
-    # it, and they refuse any other.
     key = secrets.randbits(63)
-
-    def keyed(fn: Callable[..., Any]) -> Callable[..., Any]:
-        def call(*arrays: np.ndarray) -> Any:
-            *arrays_, got = arrays
-            if int(got) != key:
-                raise ValueError(
-                    f"cosloss.tf: the {name} op was built in another process, and the Python "
-                    f"function TensorFlow found for it here is not its own (tf.numpy_function "
-                    f"registers functions per process). Build the graph in code in this process, "
-                    f"or build the op with backend=\"tf\", which serializes like TensorFlow's "
-                    f"own ops.")
-            # Results the Go core writes go to TensorFlow as they are.
-            with allocating_with(tf_empty):
-                return fn(*arrays_)
-        return call
 
     @tf.custom_gradient
     def op(*xs: tf.Tensor) -> tuple[tf.Tensor, Callable[[tf.Tensor], list[tf.Tensor | None]]]:
         key_tensor = tf.constant(key, tf.int64)
-        value = tf.numpy_function(keyed(forward), list(xs) + [key_tensor], value_dtype,
-                                  stateful=False, name=name)
+        value = tf.numpy_function(_keyed(forward, key, name), list(xs) + [key_tensor],
+                                  value_dtype, stateful=False, name=name)
         value.set_shape(value_shape)
 
         def grad(upstream: tf.Tensor) -> list[tf.Tensor | None]:
-            grads = tf.numpy_function(keyed(backward), list(xs) + [upstream, key_tensor],
+            grads = tf.numpy_function(_keyed(backward, key, name),
+                                      list(xs) + [upstream, key_tensor],
                                       [x.dtype for x in xs[:n]], stateful=False,
                                       name=f"{name}_grad")
             if not isinstance(grads, (list, tuple)):  # eager mode unwraps a single output
@@ -132,6 +137,77 @@ def loss_op(loss: Loss, inputs: Sequence[tf.Tensor], value_dtype: tf.DType,
         return [np.asarray(g, dtype=a.dtype) for g, a in zip(grads, args[:n])]
 
     return numpy_op(forward, backward, inputs, value_dtype, value_shape, name, constants)
+
+
+def face_op(face: Callable[..., Any], inputs: dict[str, tf.Tensor], value_dtype: tf.DType,
+            value_shape: tf.TensorShape, name: str, constants: dict[str, tf.Tensor] | None = None,
+            **params: Any) -> tf.Tensor:
+    """face(**inputs, **constants, **params) as an op whose gradient is
+    cosloss.value_and_grad(face, ...)'s.
+
+    inputs (by the face's argument names) get gradients, in the order the
+    face's value_and_grad returns them; constants (labels, weights) get none.
+    """
+    from cosloss._grad import value_and_grad
+
+    names = list(inputs) + list(constants or {})
+    n = len(inputs)
+
+    def forward(*arrays: np.ndarray) -> np.ndarray:
+        value = face(**dict(zip(names, arrays)), **params)
+        return np.asarray(value, dtype=value_dtype.as_numpy_dtype)
+
+    def backward(*arrays: np.ndarray) -> list[np.ndarray]:
+        *args, upstream = arrays
+        _, grads = value_and_grad(face, upstream=upstream, **dict(zip(names, args)), **params)
+        return [np.asarray(g, dtype=a.dtype) for g, a in zip(grads[:n], args[:n])]
+
+    return numpy_op(forward, backward, list(inputs.values()), value_dtype, value_shape, name,
+                    list((constants or {}).values()))
+
+
+def face_pair_op(face: Callable[..., Any], inputs: dict[str, tf.Tensor],
+                 dtypes: tuple[tf.DType, tf.DType], shape: tf.TensorShape, name: str,
+                 **params: Any) -> tuple[tf.Tensor, tf.Tensor]:
+    """A face returning (values, integer indices) as an op; the gradient flows through
+    values only, from cosloss.value_and_grad(face, ..., upstream=d values)."""
+    from cosloss._grad import value_and_grad
+
+    names = list(inputs)
+    key = secrets.randbits(63)
+
+    def forward(*arrays: np.ndarray) -> list[np.ndarray]:
+        values, indices = face(**dict(zip(names, arrays)), **params)
+        return [np.asarray(values, dtypes[0].as_numpy_dtype),
+                np.asarray(indices, dtypes[1].as_numpy_dtype)]
+
+    def backward(*arrays: np.ndarray) -> list[np.ndarray]:
+        *args, upstream = arrays
+        _, grads = value_and_grad(face, upstream=upstream, **dict(zip(names, args)), **params)
+        return [np.asarray(g, dtype=a.dtype) for g, a in zip(grads, args)]
+
+    @tf.custom_gradient
+    def op(*xs: tf.Tensor) -> Any:
+        key_tensor = tf.constant(key, tf.int64)
+        values, indices = tf.numpy_function(_keyed(forward, key, name), list(xs) + [key_tensor],
+                                            list(dtypes), stateful=False, name=name)
+        values.set_shape(shape)
+        indices.set_shape(shape)
+
+        def grad(upstream: tf.Tensor, _indices_upstream: Any = None) -> list[tf.Tensor]:
+            grads = tf.numpy_function(_keyed(backward, key, name),
+                                      list(xs) + [upstream, key_tensor],
+                                      [x.dtype for x in xs], stateful=False,
+                                      name=f"{name}_grad")
+            if not isinstance(grads, (list, tuple)):
+                grads = [grads]
+            for g, x in zip(grads, xs):
+                g.set_shape(x.shape)
+            return list(grads)
+
+        return (values, indices), grad
+
+    return op(*inputs.values())
 
 
 # TensorFlow wraps an array a numpy_function returns without copying it only
