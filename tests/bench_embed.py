@@ -35,7 +35,9 @@ The cases (float32, d=256), each against the issue's targets:
   and cosloss's `out=` gradient arrays allocated and written, one small call to
   start each library's threads, then the peak resident set (VmHWM, reset to the
   current RSS through /proc/self/clear_refs just before the call) minus the RSS
-  before it; ru_maxrss's growth across the call is shown beside it. PyTorch
+  before it; ru_maxrss's growth across the call is shown beside it (it
+  misses a peak below an earlier one, the imports' say), and the peak of the
+  allocations numpy and Python make during the call (tracemalloc). PyTorch
   allocates its gradients during the call: their bytes are subtracted. Target
   for cosloss: at most 64 MiB.
 - B=65536, cosloss only, in a subprocess: value and gradients run, time
@@ -75,17 +77,22 @@ SCALE = 20.0   # MultipleNegativesRankingLoss's default
 
 # ---------------------------------------------------------------- timing
 
-def medians_within(fns, repeat, budget, minimum=3):
+def timed(fn):
+    """fn's result and its seconds (a checked call doubles as the warm-up)."""
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def medians_within(fns, repeat, budget, minimum=3, warm=None):
     """bench.medians with the rounds cut to fit a budget: one warm-up call each
-    (timed, to size the budget), then up to `repeat` rounds (at least
-    `minimum`), every round calling each function once, the order rotating so
-    that each follows every other equally often. Returns the medians and the
-    number of rounds."""
-    warm = []
-    for fn in fns:
-        start = time.perf_counter()
-        fn()
-        warm.append(time.perf_counter() - start)
+    (timed, to size the budget; `warm` gives their seconds when the caller
+    has made them, checking the results), then up to `repeat` rounds (at
+    least `minimum`), every round calling each function once, the order
+    rotating so that each follows every other equally often. Returns the
+    medians and the number of rounds."""
+    if warm is None:
+        warm = [timed(fn)[1] for fn in fns]
     rounds = max(minimum, min(repeat, int(budget / max(sum(warm), 1e-9))))
     times = [[] for _ in fns]
     for r in range(rounds):
@@ -184,11 +191,11 @@ def case_cosine(n, d, repeat, budget, rng):
     y = rng.standard_normal((n, d), dtype=np.float32)
     ours = lambda: cosloss.pairwise.cosine_similarity(x, y)
     theirs = lambda: numpy_cosine(x, y)
-    got, want = ours(), theirs()
+    (got, t0), (want, t1) = timed(ours), timed(theirs)
     if got.dtype != np.float32 or not np.allclose(got, want, rtol=1e-5, atol=1e-5):
         note(f"cosine_similarity differs from numpy's: dtype {got.dtype}, "
              f"max |diff| {np.max(np.abs(got.astype(np.float64) - want)):.3g}")
-    (t_ours, t_np), rounds = medians_within([ours, theirs], repeat, budget)
+    (t_ours, t_np), rounds = medians_within([ours, theirs], repeat, budget, warm=[t0, t1])
     flop = 2.0 * n * n * d
     return [row(name, t_ours, "numpy normalize@", t_np, "<= 1.25x numpy", "at most", 1.25,
                 rounds=rounds, cosloss_gflops=flop / t_ours / 1e9, numpy_gflops=flop / t_np / 1e9)]
@@ -206,7 +213,8 @@ def case_top_k(nq, m, d, k, repeat, budget, mods, rng):
         index.add(normalize(corpus))
         qn = np.ascontiguousarray(normalize(queries))
         fns.append(lambda: index.search(qn, k))
-    (values, indices), (want_v, want_i) = fns[0](), fns[1]()
+    ((values, indices), t0), ((want_v, want_i), t1) = timed(fns[0]), timed(fns[1])
+    warm = [t0, t1]
     if values.shape != (nq, k) or indices.dtype != np.int64:
         note(f"top_k returned {values.shape} {values.dtype} values, {indices.dtype} indices")
     elif not np.allclose(values, want_v, atol=1e-5):
@@ -215,11 +223,12 @@ def case_top_k(nq, m, d, k, repeat, budget, mods, rng):
     if agree < 0.999:
         note(f"top_k's indices agree with numpy's in {agree:.4f} of places (near-ties)")
     if "faiss" in mods:
-        _, faiss_i = fns[2]()
+        (_, faiss_i), t2 = timed(fns[2])
+        warm.append(t2)
         agree = np.mean(faiss_i == want_i)
         if agree < 0.999:
             note(f"faiss's indices agree with numpy's in {agree:.4f} of places")
-    times, rounds = medians_within(fns, repeat, budget)
+    times, rounds = medians_within(fns, repeat, budget, warm=warm)
     flop = 2.0 * nq * m * d
     rows = [row(name, times[0], "numpy blocked", times[1], "faster than numpy", "at least", 1.0,
                 rounds=rounds, cosloss_gflops=flop / times[0] / 1e9)]
@@ -251,20 +260,22 @@ def case_mnrl(b, d, repeat, budget, mods, rng):
     mnrl = cosloss.contrastive.multiple_negatives_ranking_loss
     ours = lambda: cosloss.value_and_grad(mnrl, a, p)
     fns = [ours, lambda: a @ p.T]
+    (value, (da, dp)), t0 = timed(ours)
+    warm = [t0, timed(fns[1])[1]]
     if "torch" in mods:
         torch = mods["torch"]
         ta, tp = torch.from_numpy(a), torch.from_numpy(p)
         run = torch_mnrl(torch)
         fns.append(lambda: run(ta, tp))
-        value, (da, dp) = ours()
-        t_value, t_da, t_dp = fns[2]()
+        (t_value, t_da, t_dp), t2 = timed(fns[2])
+        warm.append(t2)
         if not np.isclose(float(value), float(t_value), rtol=1e-4):
             note(f"the loss differs from PyTorch's: {float(value)} vs {float(t_value)}")
         for what, g, t in (("anchors", da, t_da), ("positives", dp, t_dp)):
             t = t.numpy()
             if not np.allclose(g, t, rtol=1e-3, atol=1e-3 * np.max(np.abs(t))):
                 note(f"d/d{what} differs from PyTorch's: max |diff| {np.max(np.abs(g - t)):.3g}")
-    times, rounds = medians_within(fns, repeat, budget)
+    times, rounds = medians_within(fns, repeat, budget, warm=warm)
     rows = [row(name, times[0], "numpy a @ p.T", times[1], "<= 4x a @ p.T", "at most", 4.0,
                 rounds=rounds)]
     if "torch" in mods:
@@ -276,7 +287,7 @@ def case_mnrl(b, d, repeat, budget, mods, rng):
 # ---------------------------------------------------------------- memory, in subprocesses
 
 CHILD = textwrap.dedent("""
-    import json, resource, sys, time
+    import json, resource, sys, time, tracemalloc
     import numpy as np
     impl, b, d, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 
@@ -329,12 +340,16 @@ CHILD = textwrap.dedent("""
         allocated = a.nbytes + p.nbytes     # its gradients, allocated during the call
     reset = reset_peak()
     rss, max_before = status("VmRSS"), maxrss()
+    tracemalloc.start()   # numpy's and Python's allocations (not Go's, not PyTorch's)
     start = time.perf_counter()
     result = call()
     seconds = time.perf_counter() - start
     peak, max_after = status("VmHWM"), maxrss()
+    traced = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     print(json.dumps(dict(seconds=seconds, rss_before=rss, peak=peak, reset=reset,
                           maxrss_growth=max_after - max_before, allocated=allocated,
+                          numpy_peak=traced,
                           extra=peak - rss - allocated, value=float(result[0]))))
 """)
 
@@ -403,7 +418,8 @@ def print_table(rows):
                 print(f"{r['case']}, {impl}: {m['seconds']:.2f} s, RSS {m['rss_before'] / MIB:.0f} "
                       f"MiB before, peak +{(m['peak'] - m['rss_before']) / MIB:.1f} MiB "
                       f"(ru_maxrss +{m['maxrss_growth'] / MIB:.1f} MiB), gradients allocated "
-                      f"{m['allocated'] / MIB:.0f} MiB, extra {m['extra'] / MIB:.1f} MiB")
+                      f"{m['allocated'] / MIB:.0f} MiB, extra {m['extra'] / MIB:.1f} MiB; "
+                      f"numpy/Python allocations peaked at {m['numpy_peak'] / MIB:.1f} MiB")
 
 
 def main():
@@ -438,9 +454,9 @@ def main():
         (f"pairwise.cosine_similarity {n_all}x256",
          lambda: case_cosine(n_all, 256, 7 if q else 21, 10 if q else 30, rng)),
         (f"pairwise.top_k {nq} queries",
-         lambda: case_top_k(nq, m, 256, 10, 3 if q else 7, 20 if q else 150, mods, rng)),
+         lambda: case_top_k(nq, m, 256, 10, 3 if q else 7, 20 if q else 60, mods, rng)),
         (f"value_and_grad(multiple_negatives_ranking_loss) B={b},",
-         lambda: case_mnrl(b, 256, 5 if q else 9, 20 if q else 90, mods, rng)),
+         lambda: case_mnrl(b, 256, 5 if q else 9, 20 if q else 45, mods, rng)),
         ("extra memory, value_and_grad(multiple_negatives_ranking_loss) B=8192,",
          lambda: memory_rows(8192, 256, threads, mods, 300, with_torch=True)),
         (f"extra memory, value_and_grad(multiple_negatives_ranking_loss) B={b_big},",
