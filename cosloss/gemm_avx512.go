@@ -17,7 +17,8 @@ package cosloss
 // costs a copy; its broadcasts are VMOVSS + VBROADCASTSS (a shuffle, port
 // 5). The best archsimd tile was 4×32 at ~36 µops per 8 FMAs: 31–33
 // GFLOP/s float32 on NT 4096×4096×256 on one Sapphire Rapids core, where
-// this kernel does ~110–140 (gemm_bench_test.go).
+// this kernel does 90–130 (gemm_bench_test.go) and OpenBLAS's sgemm,
+// timed alternately on the same shared machine, 90–125.
 //
 // Measured in cache (256 steps, GFLOP/s float32, one core): 6×64, 7×64,
 // 8×48, 12×32 and 14×32, with registers or embedded broadcasts, unrolled
