@@ -51,8 +51,10 @@ func TestSIMDSectionsClearUpperBits(t *testing.T) {
 
 var (
 	funcHeader = regexp.MustCompile(`^[0-9a-f]+ <(.*)>:$`)
-	vectorSet  = regexp.MustCompile(`cosloss\.(avx2|avx512)[A-Za-z0-9_]*(\[.*\])?$`)
-	wideReg    = regexp.MustCompile(`%[yz]mm`)
+	// Assembly functions (gemm_avx512_amd64.s) appear under their ABI0
+	// names, with the suffix .abi0.
+	vectorSet = regexp.MustCompile(`cosloss\.(avx2|avx512)[A-Za-z0-9_]*(\[.*\]|\.abi0)?$`)
+	wideReg   = regexp.MustCompile(`%[yz]mm`)
 )
 
 // simdViolations scans objdump's output and describes each instruction of

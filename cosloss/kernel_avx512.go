@@ -26,8 +26,8 @@ func init() {
 			cols32:  avx512Cols32,
 			cols64:  avx512Cols64,
 			cosines: avx512Cosines,
-			gemm32:  gemmKernel[float32]{mr: 4, nr: 32, kc: 256, mc: 256, nc: 2048, tile: avx512Tile32},
-			gemm64:  gemmKernel[float64]{mr: 4, nr: 16, kc: 256, mc: 128, nc: 1024, tile: avx512Tile64},
+			gemm32:  gemmKernel[float32]{mr: 6, nr: 64, kc: 256, mc: 192, nc: 2048, tile: avx512Tile32, tileRows: avx512Tile32Rows},
+			gemm64:  gemmKernel[float64]{mr: 6, nr: 32, kc: 256, mc: 192, nc: 1024, tile: avx512Tile64, tileRows: avx512Tile64Rows},
 		})
 	}
 }
