@@ -107,11 +107,11 @@ $(EXTRAS): pyproject.toml | venv
 	$(PIP) install -r $(VENV)/cosloss-extras.txt
 	touch $@
 
-# The bench extra (PyTorch and JAX, the benchmark's peers), for `make bench`
+# The bench extra (PyTorch, JAX and faiss, the benchmark's peers), for `make bench`
 # only. Resolved together with the tf extra, so that installing it cannot move
 # a package TensorFlow pins.
 $(BENCH_EXTRAS): pyproject.toml | venv
-	@echo "== installing the bench extra (PyTorch and JAX, on the CPU; PyPI's torch brings several GB of nvidia-* wheels) into $(VENV)"
+	@echo "== installing the bench extra (PyTorch, JAX and faiss-cpu, on the CPU; PyPI's torch brings several GB of nvidia-* wheels) into $(VENV)"
 	$(VPY) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
 	    print("\n".join(p["dependencies"] + [r for e in ("tf", "bench") for r in p["optional-dependencies"][e]]))' \
 	    > $(VENV)/cosloss-bench-extras.txt
@@ -211,11 +211,18 @@ fuzz:
 # Go kernel benchmarks, then issue 12's table (cosloss under each kernel set
 # against the np.einsum floor and its peers: numpy's three-einsum formula,
 # JAX, PyTorch and TensorFlow), also written to bench.json; then cosloss.tf's
-# two backends against TensorFlow's own op chains, added to it.
+# two backends against TensorFlow's own op chains, and issue 13's embedding
+# cases (all-pairs cosine, top-k against numpy and faiss, the contrastive
+# loss against numpy's matmul and PyTorch, its memory), added to it.
+# `make bench QUICK=1` runs each script's --quick cases (smaller problems,
+# fewer rounds; the targets stay those of the full sizes) and the Go
+# benchmarks 3 times each.
+BENCH_QUICK := $(if $(QUICK),--quick)
 bench: $(INSTALLED) $(EXTRAS) $(BENCH_EXTRAS)
-	GOEXPERIMENT=simd $(GO) test -run XXX -bench . -benchtime 20x ./cosloss
-	$(VPY) tests/bench.py --json bench.json
-	$(VPY) tests/bench_tf.py --json bench.json
+	GOEXPERIMENT=simd $(GO) test -run XXX -bench . -benchtime $(if $(QUICK),3x,20x) ./cosloss
+	$(VPY) tests/bench.py --json bench.json $(BENCH_QUICK)
+	$(VPY) tests/bench_tf.py --json bench.json $(BENCH_QUICK)
+	$(VPY) tests/bench_embed.py --json bench.json $(BENCH_QUICK)
 
 # An editable install: Python edits take effect at once; the extension is
 # built in place into python/cosloss/_gocore, so run `make develop` again

@@ -22,7 +22,8 @@ import cosloss
 
 IN_CI = os.environ.get("CI") == "true"
 NOTEBOOK = Path(__file__).resolve().parent.parent / "examples" / "quickstart.ipynb"
-FIGURES = ["quickstart-forms.png", "quickstart-sign.png", "quickstart-timings.png"]
+FIGURES = ["quickstart-forms.png", "quickstart-sign.png", "quickstart-timings.png",
+           "quickstart-embeddings.png"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
