@@ -593,3 +593,37 @@ def test_signatures():
         ("reduction", "sum_over_batch_size"), ("sample_weight", None)]
     assert C.__all__ == ["multiple_negatives_ranking_loss", "ntxent", "triplet_margin_loss"]
     assert cosloss.contrastive is C and "contrastive" in cosloss.__all__
+
+
+# out=: the gradients land in the caller's arrays, written there directly
+# when they can take them, and equal to those of the same call without out.
+def test_out_arrays_receive_the_gradients():
+    rng = np.random.default_rng(11)
+    a, p, n = (rng.standard_normal((64, 8)).astype(np.float32) for _ in range(3))
+    fn = cosloss.contrastive.multiple_negatives_ranking_loss
+    _, want = cosloss.value_and_grad(fn, a, p, n, symmetric=True)
+    out = tuple(np.full_like(x, 7.0) for x in (a, p, n))
+    _, got = cosloss.value_and_grad(fn, a, p, n, symmetric=True, out=out)
+    assert got is out
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    # An out array that is an input: written only once everything is read.
+    a2 = a.copy()
+    _, got = cosloss.value_and_grad(fn, a2, p, n, symmetric=True,
+                                    out=(a2, np.empty_like(p), np.empty_like(n)))
+    np.testing.assert_array_equal(got[0], want[0])
+    x, labels = rng.standard_normal((32, 8)), rng.integers(0, 4, 32)
+    _, (want_dx,) = cosloss.value_and_grad(cosloss.contrastive.ntxent, x, labels)
+    out = (np.empty_like(x),)
+    _, got = cosloss.value_and_grad(cosloss.contrastive.ntxent, x, labels, out=out)
+    assert got is out
+    np.testing.assert_array_equal(out[0], want_dx)
+
+
+def test_out_of_the_wrong_shape_is_refused_untouched():
+    rng = np.random.default_rng(12)
+    a, p = (rng.standard_normal((16, 4)).astype(np.float32) for _ in range(2))
+    bad = (np.zeros((4, 16), np.float32), np.zeros_like(p))
+    with pytest.raises(ValueError, match=r"out\[0\] must have the gradient's shape \(16, 4\)"):
+        cosloss.value_and_grad(cosloss.contrastive.multiple_negatives_ranking_loss, a, p, out=bad)
+    assert not bad[0].any() and not bad[1].any()

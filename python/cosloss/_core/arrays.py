@@ -545,6 +545,19 @@ def check_out(out: object, count: int) -> tuple[np.ndarray, ...] | None:
     return out
 
 
+def check_out_fits(out: tuple[np.ndarray, ...] | None, shapes: tuple[tuple[int, ...], ...],
+                   dtype: np.dtype) -> None:
+    """deliver's shape and dtype checks, made before anything is computed, so
+    that a call which refuses one out array has written none of them."""
+    if out is None:
+        return
+    for i, (o, shape) in enumerate(zip(out, shapes)):
+        if o.shape != shape:
+            raise ValueError(f"out[{i}] must have the gradient's shape {shape}, got {o.shape}")
+        if o.dtype != dtype:
+            raise TypeError(f"out[{i}] must have the gradient's dtype {dtype}, got {o.dtype}")
+
+
 def deliver(grads: tuple[np.ndarray, ...], out: tuple[np.ndarray, ...] | None,
             ) -> tuple[np.ndarray, ...]:
     """grads, or out holding them: the numpy convention for out= arguments.

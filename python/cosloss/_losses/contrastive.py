@@ -21,8 +21,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from cosloss._core import contrastive_go, go, ops
-from cosloss._core.arrays import (check_out, compute_dtype, convert, deliver, describe,
-                                  real_scalar, require_float, require_same_dtype)
+from cosloss._core.arrays import (check_out, check_out_fits, compute_dtype, convert, deliver,
+                                  describe, real_scalar, require_float, require_same_dtype)
 from cosloss._losses.base import Loss, Result
 from cosloss._losses.cosine import CosineLoss
 from cosloss._losses.flavours import TF2, TF_NORM
@@ -60,6 +60,21 @@ def _flag(value: Any, name: str) -> bool:
 def _work(arr: np.ndarray) -> np.ndarray:
     """arr in the dtype Go computes in (float16 in float32), laid out for Go."""
     return contrastive_go.readable(arr.astype(compute_dtype(arr.dtype), copy=False))
+
+
+def _gradient_buffer(o: np.ndarray | None, public: tuple, shape: tuple, dtype: np.dtype,
+                     inputs: tuple[np.ndarray, ...], outs: tuple) -> np.ndarray:
+    """Where the core writes a gradient: the caller's out array o when it can
+    take it as it is (C-contiguous, writeable, the work dtype, the
+    gradient's public shape, which the core sees as shape, and sharing no memory with an input, an array read
+    later or another out array), else a fresh one. At B=65536, d=256 a
+    fresh pair of float32 gradients is 128 MiB that out= saves."""
+    if (o is not None and o.dtype == dtype and o.flags.c_contiguous and o.flags.writeable
+            and o.shape == public
+            and not any(np.may_share_memory(o, a) for a in inputs)
+            and not any(q is not None and q is not o and np.may_share_memory(o, q) for q in outs)):
+        return o.reshape(shape)
+    return np.empty(shape, dtype)
 
 
 def _eps_in(dtype: np.dtype, eps: float) -> float:
@@ -130,9 +145,14 @@ class MultipleNegativesRanking(Loss):
         return a, p, n, scale, symmetric, _Reduced(a.shape[0], a.dtype, reduction, sample_weight)
 
     def _run(self, a: np.ndarray, p: np.ndarray, n: np.ndarray | None, scale: float,
-             symmetric: bool, coef: np.ndarray | None,
+             symmetric: bool, coef: np.ndarray | None, out: tuple[np.ndarray, ...] | None = None,
+             reads: tuple[np.ndarray, ...] = (),
              ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-        """(per-sample losses in float64, gradients in the work dtype)."""
+        """(per-sample losses in float64, gradients in the work dtype).
+
+        The gradients go straight into the out arrays that can take them
+        (_gradient_buffer); reads are the caller's arrays read after the call.
+        """
         b, d = a.shape
         wa, wp = _work(a), _work(p)
         wn = None if n is None else _work(n if n.ndim == 3 else n.reshape(b, 1, d))
@@ -143,8 +163,12 @@ class MultipleNegativesRanking(Loss):
         if coef is not None:
             if symmetric:
                 coef = coef * 0.5
-            da, dp = np.empty(wa.shape, wa.dtype), np.empty(wp.shape, wp.dtype)
-            dn = None if wn is None else np.empty(wn.shape, wn.dtype)
+            inputs = (a, p, wa, wp) + (() if n is None else (n, wn)) + tuple(reads)
+            outs = out if out is not None else (None,) * (2 if n is None else 3)
+            da = _gradient_buffer(outs[0], a.shape, wa.shape, wa.dtype, inputs, outs)
+            dp = _gradient_buffer(outs[1], p.shape, wp.shape, wp.dtype, inputs, outs)
+            dn = None if wn is None else _gradient_buffer(outs[2], n.shape, wn.shape, wn.dtype,
+                                                          inputs, outs)
             grads = (da, dp) if dn is None else (da, dp, dn)
         contrastive_go.multiple_negatives_ranking(wa, wp, wn, scale, eps, forward, coef, da, dp, dn)
         if not symmetric:
@@ -172,10 +196,18 @@ class MultipleNegativesRanking(Loss):
         a, p, n, scale, symmetric, red = self._prepare(anchors, positives, negatives, scale,
                                                        symmetric, reduction, sample_weight)
         out = check_out(out, 2 if n is None else 3)
-        per_sample, grads = self._run(a, p, n, scale, symmetric, red.coef(upstream))
+        check_out_fits(out, (a.shape, p.shape) + (() if n is None else (n.shape,)), a.dtype)
+        coef = red.coef(upstream)
+        weights = () if red.weights is None else (np.asarray(red.weights),)
+        per_sample, grads = self._run(a, p, n, scale, symmetric, coef, out, weights)
         value = red.value(per_sample.astype(a.dtype))
         shapes = (a.shape, p.shape) + (() if n is None else (n.shape,))
         grads = tuple(g.reshape(s).astype(a.dtype, copy=False) for g, s in zip(grads, shapes))
+        if out is not None:
+            # A gradient the core wrote into out[i] (through a reshaped view
+            # for 2-D negatives) is out[i] itself: deliver then skips its copy.
+            grads = tuple(o if np.shares_memory(g, o) and g.shape == o.shape else g
+                          for g, o in zip(grads, out))
         return value, deliver(grads, out)
 
 
@@ -222,7 +254,7 @@ class NTXent(Loss):
         return int(np.sum(counts * (counts - 1)))
 
     def _run(self, x: np.ndarray, labels: np.ndarray, temperature: float,
-             upstream: ArrayLike | None, grads: bool,
+             upstream: ArrayLike | None, grads: bool, out: tuple[np.ndarray, ...] | None = None,
              ) -> tuple[np.floating, np.ndarray | None]:
         wx = _work(x)
         pairs = self._pairs(labels)
@@ -233,7 +265,8 @@ class NTXent(Loss):
             g = float(upstream_for(upstream, (), x.dtype))
             # No positive pair: optax's 0/0, whose gradient reaches nothing.
             coef = np.array([g / pairs if pairs else 0.0])
-            dx = np.empty(wx.shape, wx.dtype)
+            dx = _gradient_buffer(None if out is None else out[0], x.shape, wx.shape, wx.dtype,
+                                  (x, wx, labels), out or ())
         contrastive_go.ntxent(wx, labels, temperature, eps, losses, coef, dx)
         total = float(np.sum(losses)) / pairs if pairs else float("nan")
         return x.dtype.type(total), dx
@@ -247,7 +280,8 @@ class NTXent(Loss):
                        *, upstream: ArrayLike | None = None, out: Any = None) -> Result:
         x, labels, temperature = self._prepare(embeddings, labels, temperature)
         out = check_out(out, 1)
-        value, dx = self._run(x, labels, temperature, upstream, True)
+        check_out_fits(out, (x.shape,), x.dtype)
+        value, dx = self._run(x, labels, temperature, upstream, True, out)
         return value, deliver((dx.astype(x.dtype, copy=False),), out)
 
 
