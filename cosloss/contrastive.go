@@ -48,8 +48,10 @@ import (
 // each column sum adds its rows in order, so the result is one fixed
 // sequence of roundings for any block size (but NTXent's: there dA and dC
 // are one array, whose rows receive the two sides in block order). The
-// softmax work is scalar float64 with
-// expCanonical and logCanonical (expcanon.go), the same bits on every CPU.
+// softmax work is float64 with expCanonical and logCanonical (expcanon.go),
+// the same bits on every CPU; MultipleNegativesRanking's exponentials and
+// their row sum are the kernel sets' expSum (expsum.go: 16 lanes, the row
+// sums' order, vectorized in the AVX-512 set).
 
 // Gradients says what a contrastive loss's gradients are and where they go.
 type Gradients[T Float] struct {
@@ -168,12 +170,7 @@ func (r mnrlRule) row(i int, s []float64, grad bool) float64 {
 		m = max(m, v) // NaN wins, and makes the row NaN
 	}
 	target := s[i]
-	var sum float64
-	for j, v := range s {
-		e := expCanonical(v - m)
-		s[j] = e
-		sum += e
-	}
+	sum := expSum(s, m)
 	loss := (m - target) + logCanonical(sum)
 	if grad {
 		ei := s[i]
