@@ -68,6 +68,11 @@ type Gradients[T Float] struct {
 	Add bool
 }
 
+// contrastivePrepackBytes bounds the candidates' packed copies (one per
+// call, reused by every block): 16 MiB, B = 8192 float32 candidates of
+// d = 256 in both forms. Larger calls pack per block, as MatMul does.
+const contrastivePrepackBytes = 16 << 20
+
 // defaultContrastiveWorkingSet bounds the two R×N work arrays of a call:
 // 32 MiB, which keeps B = 65536, d = 256 within its 64 MiB of extra memory.
 const defaultContrastiveWorkingSet = 32 << 20
@@ -261,6 +266,12 @@ type contrastive[T Float] struct {
 	rows    int       // R
 	h       []T       // R×n
 	s       []float64 // R×n
+	// With one candidate segment and room in contrastivePrepackBytes, the
+	// candidates packed once per call for the products every block makes:
+	// Cᵀ for the scores, C (with gradients) for H·C.
+	packed    bool
+	pkT, pkN  prepackedB[T]
+	scoreUnit int // candidates per task of scoreJob: the kernel's nr when packed, else 1
 }
 
 // checkContrastive checks a call's arguments and returns the number of
@@ -349,7 +360,7 @@ func runContrastive[T Float, L rowRule](p *contrastive[T], rule L) {
 	for i0 := 0; i0 < p.b; i0 += p.rows {
 		blk := contrastiveBlock[T]{p, i0, min(p.rows, p.b-i0)}
 		work := blk.rows * p.n * max(p.d, 1)
-		splitRange(p.n, work, scoreJob[T]{blk})
+		splitRange(panelCount(p.n, p.scoreUnit), work, scoreJob[T]{blk})
 		splitRange(blk.rows, blk.rows*p.n*16, rowJob[T, L]{blk, rule})
 		if !p.grad {
 			continue
@@ -387,7 +398,7 @@ type contrastiveWork[T Float] struct {
 	call                        contrastive[T]
 	segs, dsegs                 []Matrix[T]
 	starts                      []int
-	h                           []T
+	h, pk                       []T
 	s, ra, rc, rowPull, colPull []float64
 	keepA, keepC                []bool
 }
@@ -467,6 +478,22 @@ func (w *contrastiveWork[T]) setup(a Matrix[T], c []Matrix[T], eps T, losses []f
 		p.rc, p.keepC = w.rc, w.keepC
 	}
 	p.h, p.s, p.ra, p.keepA = w.h, w.s, w.ra, w.keepA
+	p.scoreUnit = 1
+	if !self && len(w.segs) == 1 && p.b > 0 {
+		c := w.segs[0]
+		nT, nN := prepackedLen[T](p.d, p.n), 0
+		if p.grad {
+			nN = prepackedLen[T](p.n, p.d)
+		}
+		if (nT+nN)*int(unsafe.Sizeof(T(0))) <= contrastivePrepackBytes {
+			w.pk = grown(w.pk, nT+nN)
+			p.packed, p.scoreUnit = true, gemmKernelOf[T]().nr
+			p.pkT = prepack(w.pk[:nT], c, Trans)
+			if p.grad {
+				p.pkN = prepack(w.pk[nT:], c, NoTrans)
+			}
+		}
+	}
 	p.rowPull, p.colPull = w.rowPull, w.colPull
 	clear(p.rowPull)
 	clear(p.colPull)
@@ -547,9 +574,14 @@ type scoreJob[T Float] struct{ contrastiveBlock[T] }
 
 func (j scoreJob[T]) run(lo, hi int) {
 	p, a := j.p, j.anchors()
-	j.segments(lo, hi, func(k, j0, j1, g0 int) {
-		mustMatMul(j.h(g0, g0+j1-j0), a, NoTrans, rowsOf(p.c[k], j0, j1), Trans, false)
-	})
+	lo, hi = lo*p.scoreUnit, min(hi*p.scoreUnit, p.n)
+	if p.packed {
+		matMulPrepacked(j.h(lo, hi), a, NoTrans, p.pkT, lo, false)
+	} else {
+		j.segments(lo, hi, func(k, j0, j1, g0 int) {
+			mustMatMul(j.h(g0, g0+j1-j0), a, NoTrans, rowsOf(p.c[k], j0, j1), Trans, false)
+		})
+	}
 	for i := range j.rows {
 		ri := p.ra[j.i0+i]
 		h, s := p.h[i*p.n:(i+1)*p.n], p.s[i*p.n:(i+1)*p.n]
@@ -617,6 +649,11 @@ type anchorGradJob[T Float] struct{ contrastiveBlock[T] }
 func (j anchorGradJob[T]) run(lo, hi int) {
 	p := j.p
 	dA := rowsOf(p.dA, j.i0+lo, j.i0+hi)
+	if p.packed {
+		h := Matrix[T]{Data: p.h[lo*p.n:], Rows: hi - lo, Cols: p.n, Stride: p.n}
+		matMulPrepacked(dA, h, NoTrans, p.pkN, 0, true)
+		return
+	}
 	j.segments(0, p.n, func(k, j0, j1, g0 int) {
 		h := Matrix[T]{Data: p.h[lo*p.n+g0:], Rows: hi - lo, Cols: j1 - j0, Stride: p.n}
 		mustMatMul(dA, h, NoTrans, rowsOf(p.c[k], j0, j1), NoTrans, true)
