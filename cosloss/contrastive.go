@@ -48,8 +48,10 @@ import (
 // each column sum adds its rows in order, so the result is one fixed
 // sequence of roundings for any block size (but NTXent's: there dA and dC
 // are one array, whose rows receive the two sides in block order). The
-// softmax work is scalar float64 with
-// expCanonical and logCanonical (expcanon.go), the same bits on every CPU.
+// softmax work is float64 with expCanonical and logCanonical (expcanon.go),
+// the same bits on every CPU; MultipleNegativesRanking's exponentials and
+// their row sum are the kernel sets' expSum (expsum.go: 16 lanes, the row
+// sums' order, vectorized in the AVX-512 set).
 
 // Gradients says what a contrastive loss's gradients are and where they go.
 type Gradients[T Float] struct {
@@ -65,6 +67,11 @@ type Gradients[T Float] struct {
 	// overwriting them (a symmetric loss is two calls into one set).
 	Add bool
 }
+
+// contrastivePrepackBytes bounds the candidates' packed copies (one per
+// call, reused by every block): 16 MiB, B = 8192 float32 candidates of
+// d = 256 in both forms. Larger calls pack per block, as MatMul does.
+const contrastivePrepackBytes = 16 << 20
 
 // defaultContrastiveWorkingSet bounds the two R×N work arrays of a call:
 // 32 MiB, which keeps B = 65536, d = 256 within its 64 MiB of extra memory.
@@ -168,12 +175,7 @@ func (r mnrlRule) row(i int, s []float64, grad bool) float64 {
 		m = max(m, v) // NaN wins, and makes the row NaN
 	}
 	target := s[i]
-	var sum float64
-	for j, v := range s {
-		e := expCanonical(v - m)
-		s[j] = e
-		sum += e
-	}
+	sum := expSum(s, m)
 	loss := (m - target) + logCanonical(sum)
 	if grad {
 		ei := s[i]
@@ -264,6 +266,12 @@ type contrastive[T Float] struct {
 	rows    int       // R
 	h       []T       // R×n
 	s       []float64 // R×n
+	// With one candidate segment and room in contrastivePrepackBytes, the
+	// candidates packed once per call for the products every block makes:
+	// Cᵀ for the scores, C (with gradients) for H·C.
+	packed    bool
+	pkT, pkN  prepackedB[T]
+	scoreUnit int // candidates per task of scoreJob: the kernel's nr when packed, else 1
 }
 
 // checkContrastive checks a call's arguments and returns the number of
@@ -352,7 +360,7 @@ func runContrastive[T Float, L rowRule](p *contrastive[T], rule L) {
 	for i0 := 0; i0 < p.b; i0 += p.rows {
 		blk := contrastiveBlock[T]{p, i0, min(p.rows, p.b-i0)}
 		work := blk.rows * p.n * max(p.d, 1)
-		splitRange(p.n, work, scoreJob[T]{blk})
+		splitRange(panelCount(p.n, p.scoreUnit), work, scoreJob[T]{blk})
 		splitRange(blk.rows, blk.rows*p.n*16, rowJob[T, L]{blk, rule})
 		if !p.grad {
 			continue
@@ -390,7 +398,7 @@ type contrastiveWork[T Float] struct {
 	call                        contrastive[T]
 	segs, dsegs                 []Matrix[T]
 	starts                      []int
-	h                           []T
+	h, pk                       []T
 	s, ra, rc, rowPull, colPull []float64
 	keepA, keepC                []bool
 }
@@ -470,6 +478,22 @@ func (w *contrastiveWork[T]) setup(a Matrix[T], c []Matrix[T], eps T, losses []f
 		p.rc, p.keepC = w.rc, w.keepC
 	}
 	p.h, p.s, p.ra, p.keepA = w.h, w.s, w.ra, w.keepA
+	p.scoreUnit = 1
+	if !self && len(w.segs) == 1 && p.b > 0 {
+		c := w.segs[0]
+		nT, nN := prepackedLen[T](p.d, p.n), 0
+		if p.grad {
+			nN = prepackedLen[T](p.n, p.d)
+		}
+		if (nT+nN)*int(unsafe.Sizeof(T(0))) <= contrastivePrepackBytes {
+			w.pk = grown(w.pk, nT+nN)
+			p.packed, p.scoreUnit = true, gemmKernelOf[T]().nr
+			p.pkT = prepack(w.pk[:nT], c, Trans)
+			if p.grad {
+				p.pkN = prepack(w.pk[nT:], c, NoTrans)
+			}
+		}
+	}
 	p.rowPull, p.colPull = w.rowPull, w.colPull
 	clear(p.rowPull)
 	clear(p.colPull)
@@ -550,9 +574,14 @@ type scoreJob[T Float] struct{ contrastiveBlock[T] }
 
 func (j scoreJob[T]) run(lo, hi int) {
 	p, a := j.p, j.anchors()
-	j.segments(lo, hi, func(k, j0, j1, g0 int) {
-		mustMatMul(j.h(g0, g0+j1-j0), a, NoTrans, rowsOf(p.c[k], j0, j1), Trans, false)
-	})
+	lo, hi = lo*p.scoreUnit, min(hi*p.scoreUnit, p.n)
+	if p.packed {
+		matMulPrepacked(j.h(lo, hi), a, NoTrans, p.pkT, lo, false)
+	} else {
+		j.segments(lo, hi, func(k, j0, j1, g0 int) {
+			mustMatMul(j.h(g0, g0+j1-j0), a, NoTrans, rowsOf(p.c[k], j0, j1), Trans, false)
+		})
+	}
 	for i := range j.rows {
 		ri := p.ra[j.i0+i]
 		h, s := p.h[i*p.n:(i+1)*p.n], p.s[i*p.n:(i+1)*p.n]
@@ -620,6 +649,11 @@ type anchorGradJob[T Float] struct{ contrastiveBlock[T] }
 func (j anchorGradJob[T]) run(lo, hi int) {
 	p := j.p
 	dA := rowsOf(p.dA, j.i0+lo, j.i0+hi)
+	if p.packed {
+		h := Matrix[T]{Data: p.h[lo*p.n:], Rows: hi - lo, Cols: p.n, Stride: p.n}
+		matMulPrepacked(dA, h, NoTrans, p.pkN, 0, true)
+		return
+	}
 	j.segments(0, p.n, func(k, j0, j1, g0 int) {
 		h := Matrix[T]{Data: p.h[lo*p.n+g0:], Rows: hi - lo, Cols: j1 - j0, Stride: p.n}
 		mustMatMul(dA, h, NoTrans, rowsOf(p.c[k], j0, j1), NoTrans, true)

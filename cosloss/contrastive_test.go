@@ -628,7 +628,9 @@ func TestContrastiveMemory(t *testing.T) {
 	}
 	runtime.ReadMemStats(&after)
 	allocated := after.TotalAlloc - before.TotalAlloc
-	limit := uint64(workingSet + 64*(b+b) + 8*b*d)
+	// The candidates' packed copies (contrastivePrepackBytes) are O(B·d) too.
+	packed := 8 * (prepackedLen[float64](d, b) + prepackedLen[float64](b, d))
+	limit := uint64(workingSet + 64*(b+b) + 8*b*d + packed)
 	if allocated > limit {
 		t.Errorf("B=%d, d=%d allocated %d bytes, more than the working set and O(B·d) (%d)", b, d, allocated, limit)
 	}

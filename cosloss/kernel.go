@@ -27,6 +27,7 @@ import (
 //   - comb: s·a and p·b are each rounded to T, then subtracted.
 //   - cosines: IEEE division and square root, which every set has.
 //   - matrix products: see gemm.go.
+//   - the softmax rows' exponentials and their sum: see expsum.go.
 type kernelSet struct {
 	name   string
 	sums32 func(x, y []float32) pairSums
@@ -49,6 +50,9 @@ type kernelSet struct {
 	// canonical order there: each element one chain of FMAs in T.
 	gemm32 gemmKernel[float32]
 	gemm64 gemmKernel[float64]
+	// expSum overwrites s[j] with expCanonical(s[j] − m) and returns their
+	// sum in the canonical lane order (expsum.go).
+	expSum func(s []float64, m float64) float64
 }
 
 var (

@@ -47,6 +47,7 @@ func init() {
 			cosines: avx2Cosines,
 			gemm32:  gemmKernel[float32]{mr: 4, nr: 16, kc: 256, mc: 256, nc: 2048, tile: avx2Tile32},
 			gemm64:  gemmKernel[float64]{mr: 4, nr: 8, kc: 256, mc: 128, nc: 1024, tile: avx2Tile64},
+			expSum:  expSumPortable, // no AVX2 exp yet: the portable loop, the same bits
 		})
 	}
 }

@@ -28,6 +28,7 @@ func init() {
 			cosines: avx512Cosines,
 			gemm32:  gemmKernel[float32]{mr: 6, nr: 64, kc: 256, mc: 192, nc: 2048, tile: avx512Tile32, tileRows: avx512Tile32Rows},
 			gemm64:  gemmKernel[float64]{mr: 6, nr: 32, kc: 256, mc: 192, nc: 1024, tile: avx512Tile64, tileRows: avx512Tile64Rows},
+			expSum:  avx512ExpSum,
 		})
 	}
 }

@@ -22,6 +22,7 @@ var portableKernels = kernelSet{
 	cosines: cosinesPortable,
 	gemm32:  gemmPortable32,
 	gemm64:  gemmPortable64,
+	expSum:  expSumPortable,
 }
 
 // sumLanes is how many float64 lanes the canonical row sums accumulate in:
