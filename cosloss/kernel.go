@@ -2,6 +2,7 @@ package cosloss
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 )
 
@@ -46,6 +47,17 @@ type kernelSet struct {
 	// cosines overwrites dot[j] with dot[j] / √(max(xx[j], ε)·max(yy[j], ε)),
 	// for sums that are finite and at most cosineSumLimit.
 	cosines func(dot, xx, yy []float64, eps float64)
+	// scale is the all-pairs epilogue on a run of products: row[k] =
+	// T(float64(row[k])·a·r[k]), or T(float64(row[k])·r[k]·a) when rFirst,
+	// the two products in float64 left to right, then one rounding to T.
+	scale32 func(row []float32, a float64, r []float64, rFirst bool)
+	scale64 func(row []float64, a float64, r []float64, rFirst bool)
+	// above writes into idx (len(row) at least), in order, every k where
+	// row[k] may beat thr[k]: !(row[k] ≤ thr[k]) when largest, else
+	// !(row[k] ≥ thr[k]), so a NaN on either side counts; it returns how
+	// many.
+	above32 func(row, thr []float32, idx []int32, largest bool) int
+	above64 func(row, thr []float64, idx []int32, largest bool) int
 	// gemm is the micro-kernel of the matrix products (gemm.go), in the
 	// canonical order there: each element one chain of FMAs in T.
 	gemm32 gemmKernel[float32]
@@ -148,4 +160,55 @@ func columnSums[T Float](dot, xx, yy []float64, x, y []T, n, xStride, yStride in
 	default:
 		colsPortable(dot, xx, yy, x, y, n, xStride, yStride)
 	}
+}
+
+// scaleRow is the all-pairs epilogue on a contiguous run (see
+// kernelSet.scale) with the active kernel set.
+func scaleRow[T Float](row []T, a float64, r []float64, rFirst bool) {
+	switch rv := any(row).(type) {
+	case []float32:
+		active.scale32(rv, a, r, rFirst)
+	case []float64:
+		active.scale64(rv, a, r, rFirst)
+	default:
+		scalePortable(row, a, r, rFirst)
+	}
+}
+
+// aboveThreshold lists the k where row[k] may beat thr[k] (see
+// kernelSet.above) with the active kernel set.
+func aboveThreshold[T Float](row, thr []T, idx []int32, largest bool) int {
+	switch rv := any(row).(type) {
+	case []float32:
+		return active.above32(rv, any(thr).([]float32), idx, largest)
+	case []float64:
+		return active.above64(rv, any(thr).([]float64), idx, largest)
+	}
+	return abovePortable(row, thr, idx, largest)
+}
+
+// aboveMaskChunks is how many chunk masks a vector above section writes
+// per call: its caller goes through a row in blocks of that many chunks.
+const aboveMaskChunks = 64
+
+// maskIndices appends to idx[n:] the positions base + c·width + b of the
+// set bits b of masks[c], in order, and returns the new count.
+func maskIndices(masks []uint16, width, base int, idx []int32, n int) int {
+	for c, m := range masks {
+		for m != 0 {
+			idx[n] = int32(base + c*width + bits.TrailingZeros16(m))
+			n++
+			m &= m - 1
+		}
+	}
+	return n
+}
+
+// offsetIndices adds off to the first n of idx (a tail's indices, found
+// from its own start) and returns n.
+func offsetIndices(idx []int32, off, n int) int {
+	for i := range idx[:n] {
+		idx[i] += int32(off)
+	}
+	return n
 }

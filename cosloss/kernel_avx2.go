@@ -45,6 +45,10 @@ func init() {
 			cols32:  avx2Cols32,
 			cols64:  avx2Cols64,
 			cosines: avx2Cosines,
+			scale32: avx2Scale32,
+			scale64: avx2Scale64,
+			above32: avx2Above32,
+			above64: avx2Above64,
 			gemm32:  gemmKernel[float32]{mr: 4, nr: 16, kc: 256, mc: 256, nc: 2048, tile: avx2Tile32},
 			gemm64:  gemmKernel[float64]{mr: 4, nr: 8, kc: 256, mc: 128, nc: 1024, tile: avx2Tile64},
 			expSum:  expSumPortable, // no AVX2 exp yet: the portable loop, the same bits
@@ -478,4 +482,134 @@ func avx2CosinesSection(pd, pa, pb unsafe.Pointer, eps *[1]float64, n int) {
 		load64(pd, j).Div(p.Sqrt()).Store(at64x4(pd, j))
 	}
 	archsimd.ClearAVXUpperBits()
+}
+
+// The all-pairs epilogue and the threshold pass (see kernel_avx512.go) on
+// 256-bit vectors.
+func avx2Scale32(row []float32, a float64, r []float64, rFirst bool) {
+	n := len(row)
+	r = r[:n]
+	full := n &^ 7
+	av := [1]float64{a}
+	if full > 0 {
+		avx2Scale32Section(base(row), base(r), &av, full, rFirst)
+	}
+	scalePortable(row[full:], a, r[full:], rFirst)
+}
+
+//go:noinline
+func avx2Scale32Section(pd, pr unsafe.Pointer, a *[1]float64, n int, rFirst bool) {
+	va := archsimd.BroadcastFloat64x4(a[0])
+	if rFirst {
+		for k := 0; k < n; k += 8 {
+			d0, d1 := wide32(pd, k), wide32(pd, k+4)
+			d0 = d0.Mul(load64(pr, k)).Mul(va)
+			d1 = d1.Mul(load64(pr, k+4)).Mul(va)
+			d0.ConvertToFloat32().Store(at32x4(pd, k))
+			d1.ConvertToFloat32().Store(at32x4(pd, k+4))
+		}
+	} else {
+		for k := 0; k < n; k += 8 {
+			d0, d1 := wide32(pd, k), wide32(pd, k+4)
+			d0 = d0.Mul(va).Mul(load64(pr, k))
+			d1 = d1.Mul(va).Mul(load64(pr, k+4))
+			d0.ConvertToFloat32().Store(at32x4(pd, k))
+			d1.ConvertToFloat32().Store(at32x4(pd, k+4))
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+func avx2Scale64(row []float64, a float64, r []float64, rFirst bool) {
+	n := len(row)
+	r = r[:n]
+	full := n &^ 7
+	av := [1]float64{a}
+	if full > 0 {
+		avx2Scale64Section(base(row), base(r), &av, full, rFirst)
+	}
+	scalePortable(row[full:], a, r[full:], rFirst)
+}
+
+//go:noinline
+func avx2Scale64Section(pd, pr unsafe.Pointer, a *[1]float64, n int, rFirst bool) {
+	va := archsimd.BroadcastFloat64x4(a[0])
+	if rFirst {
+		for k := 0; k < n; k += 8 {
+			load64(pd, k).Mul(load64(pr, k)).Mul(va).Store(at64x4(pd, k))
+			load64(pd, k+4).Mul(load64(pr, k+4)).Mul(va).Store(at64x4(pd, k+4))
+		}
+	} else {
+		for k := 0; k < n; k += 8 {
+			load64(pd, k).Mul(va).Mul(load64(pr, k)).Store(at64x4(pd, k))
+			load64(pd, k+4).Mul(va).Mul(load64(pr, k+4)).Store(at64x4(pd, k+4))
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+func avx2Above32(row, thr []float32, idx []int32, largest bool) int {
+	n := len(row)
+	thr, idx = thr[:n], idx[:n]
+	full := n &^ 7
+	var masks [aboveMaskChunks]uint16
+	count := 0
+	for b := 0; b < full; b += 8 * aboveMaskChunks {
+		chunks := min(full-b, 8*aboveMaskChunks) / 8
+		if avx2Above32Section(&masks, unsafe.Add(base(row), 4*b), unsafe.Add(base(thr), 4*b), chunks, largest) != 0 {
+			count = maskIndices(masks[:chunks], 8, b, idx, count)
+		}
+	}
+	return count + offsetIndices(idx[count:], full, abovePortable(row[full:], thr[full:], idx[count:], largest))
+}
+
+//go:noinline
+func avx2Above32Section(masks *[aboveMaskChunks]uint16, pr, pt unsafe.Pointer, chunks int, largest bool) uint16 {
+	var any uint16
+	for c := range chunks {
+		v, t := archsimd.LoadFloat32x8(at32x8(pr, 8*c)), archsimd.LoadFloat32x8(at32x8(pt, 8*c))
+		var m uint8
+		if largest {
+			m = ^v.LessEqual(t).ToBits()
+		} else {
+			m = ^v.GreaterEqual(t).ToBits()
+		}
+		masks[c&(aboveMaskChunks-1)] = uint16(m)
+		any |= uint16(m)
+	}
+	archsimd.ClearAVXUpperBits()
+	return any
+}
+
+func avx2Above64(row, thr []float64, idx []int32, largest bool) int {
+	n := len(row)
+	thr, idx = thr[:n], idx[:n]
+	full := n &^ 3
+	var masks [aboveMaskChunks]uint16
+	count := 0
+	for b := 0; b < full; b += 4 * aboveMaskChunks {
+		chunks := min(full-b, 4*aboveMaskChunks) / 4
+		if avx2Above64Section(&masks, unsafe.Add(base(row), 8*b), unsafe.Add(base(thr), 8*b), chunks, largest) != 0 {
+			count = maskIndices(masks[:chunks], 4, b, idx, count)
+		}
+	}
+	return count + offsetIndices(idx[count:], full, abovePortable(row[full:], thr[full:], idx[count:], largest))
+}
+
+//go:noinline
+func avx2Above64Section(masks *[aboveMaskChunks]uint16, pr, pt unsafe.Pointer, chunks int, largest bool) uint16 {
+	var any uint16
+	for c := range chunks {
+		v, t := load64(pr, 4*c), load64(pt, 4*c)
+		var m uint8
+		if largest {
+			m = ^v.LessEqual(t).ToBits() & 15
+		} else {
+			m = ^v.GreaterEqual(t).ToBits() & 15
+		}
+		masks[c&(aboveMaskChunks-1)] = uint16(m)
+		any |= uint16(m)
+	}
+	archsimd.ClearAVXUpperBits()
+	return any
 }

@@ -26,6 +26,10 @@ func init() {
 			cols32:  avx512Cols32,
 			cols64:  avx512Cols64,
 			cosines: avx512Cosines,
+			scale32: avx512Scale32,
+			scale64: avx512Scale64,
+			above32: avx512Above32,
+			above64: avx512Above64,
 			gemm32:  gemmKernel[float32]{mr: 6, nr: 64, kc: 256, mc: 192, nc: 2048, tile: avx512Tile32, tileRows: avx512Tile32Rows},
 			gemm64:  gemmKernel[float64]{mr: 6, nr: 32, kc: 256, mc: 192, nc: 1024, tile: avx512Tile64, tileRows: avx512Tile64Rows},
 			expSum:  avx512ExpSum,
@@ -332,4 +336,139 @@ func avx512CosinesSection(pd, pa, pb unsafe.Pointer, eps *[1]float64, n int) {
 		load64x8(pd, j).Div(p.Sqrt()).Store(at64x8(pd, j))
 	}
 	archsimd.ClearAVXUpperBits()
+}
+
+// The all-pairs epilogue: float32 products widen eight at a time, are
+// multiplied in float64 in the canonical order and round once back
+// (VCVTPD2PS rounds to nearest, as Go's conversion does).
+func avx512Scale32(row []float32, a float64, r []float64, rFirst bool) {
+	n := len(row)
+	r = r[:n]
+	full := n &^ 15
+	av := [1]float64{a}
+	if full > 0 {
+		avx512Scale32Section(base(row), base(r), &av, full, rFirst)
+	}
+	scalePortable(row[full:], a, r[full:], rFirst)
+}
+
+//go:noinline
+func avx512Scale32Section(pd, pr unsafe.Pointer, a *[1]float64, n int, rFirst bool) {
+	va := archsimd.BroadcastFloat64x8(a[0])
+	if rFirst {
+		for k := 0; k < n; k += 16 {
+			d0, d1 := wide32x8(pd, k), wide32x8(pd, k+8)
+			d0 = d0.Mul(load64x8(pr, k)).Mul(va)
+			d1 = d1.Mul(load64x8(pr, k+8)).Mul(va)
+			d0.ConvertToFloat32().Store(at32x8(pd, k))
+			d1.ConvertToFloat32().Store(at32x8(pd, k+8))
+		}
+	} else {
+		for k := 0; k < n; k += 16 {
+			d0, d1 := wide32x8(pd, k), wide32x8(pd, k+8)
+			d0 = d0.Mul(va).Mul(load64x8(pr, k))
+			d1 = d1.Mul(va).Mul(load64x8(pr, k+8))
+			d0.ConvertToFloat32().Store(at32x8(pd, k))
+			d1.ConvertToFloat32().Store(at32x8(pd, k+8))
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+func avx512Scale64(row []float64, a float64, r []float64, rFirst bool) {
+	n := len(row)
+	r = r[:n]
+	full := n &^ 15
+	av := [1]float64{a}
+	if full > 0 {
+		avx512Scale64Section(base(row), base(r), &av, full, rFirst)
+	}
+	scalePortable(row[full:], a, r[full:], rFirst)
+}
+
+//go:noinline
+func avx512Scale64Section(pd, pr unsafe.Pointer, a *[1]float64, n int, rFirst bool) {
+	va := archsimd.BroadcastFloat64x8(a[0])
+	if rFirst {
+		for k := 0; k < n; k += 16 {
+			load64x8(pd, k).Mul(load64x8(pr, k)).Mul(va).Store(at64x8(pd, k))
+			load64x8(pd, k+8).Mul(load64x8(pr, k+8)).Mul(va).Store(at64x8(pd, k+8))
+		}
+	} else {
+		for k := 0; k < n; k += 16 {
+			load64x8(pd, k).Mul(va).Mul(load64x8(pr, k)).Store(at64x8(pd, k))
+			load64x8(pd, k+8).Mul(va).Mul(load64x8(pr, k+8)).Store(at64x8(pd, k+8))
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// The threshold pass: one compare per 16 float32s (8 float64s); the
+// section stores each chunk's mask of candidates (the complement of ≤, or
+// of ≥, which takes in NaNs), and the indices come out of the masks
+// outside it, only when some mask is not empty.
+func avx512Above32(row, thr []float32, idx []int32, largest bool) int {
+	n := len(row)
+	thr, idx = thr[:n], idx[:n]
+	full := n &^ 15
+	var masks [aboveMaskChunks]uint16
+	count := 0
+	for b := 0; b < full; b += 16 * aboveMaskChunks {
+		chunks := min(full-b, 16*aboveMaskChunks) / 16
+		if avx512Above32Section(&masks, unsafe.Add(base(row), 4*b), unsafe.Add(base(thr), 4*b), chunks, largest) != 0 {
+			count = maskIndices(masks[:chunks], 16, b, idx, count)
+		}
+	}
+	return count + offsetIndices(idx[count:], full, abovePortable(row[full:], thr[full:], idx[count:], largest))
+}
+
+//go:noinline
+func avx512Above32Section(masks *[aboveMaskChunks]uint16, pr, pt unsafe.Pointer, chunks int, largest bool) uint16 {
+	var any uint16
+	for c := range chunks {
+		v, t := archsimd.LoadFloat32x16(at32x16(pr, 16*c)), archsimd.LoadFloat32x16(at32x16(pt, 16*c))
+		var m uint16
+		if largest {
+			m = ^v.LessEqual(t).ToBits()
+		} else {
+			m = ^v.GreaterEqual(t).ToBits()
+		}
+		masks[c&(aboveMaskChunks-1)] = m
+		any |= m
+	}
+	archsimd.ClearAVXUpperBits()
+	return any
+}
+
+func avx512Above64(row, thr []float64, idx []int32, largest bool) int {
+	n := len(row)
+	thr, idx = thr[:n], idx[:n]
+	full := n &^ 7
+	var masks [aboveMaskChunks]uint16
+	count := 0
+	for b := 0; b < full; b += 8 * aboveMaskChunks {
+		chunks := min(full-b, 8*aboveMaskChunks) / 8
+		if avx512Above64Section(&masks, unsafe.Add(base(row), 8*b), unsafe.Add(base(thr), 8*b), chunks, largest) != 0 {
+			count = maskIndices(masks[:chunks], 8, b, idx, count)
+		}
+	}
+	return count + offsetIndices(idx[count:], full, abovePortable(row[full:], thr[full:], idx[count:], largest))
+}
+
+//go:noinline
+func avx512Above64Section(masks *[aboveMaskChunks]uint16, pr, pt unsafe.Pointer, chunks int, largest bool) uint16 {
+	var any uint16
+	for c := range chunks {
+		v, t := load64x8(pr, 8*c), load64x8(pt, 8*c)
+		var m uint8
+		if largest {
+			m = ^v.LessEqual(t).ToBits()
+		} else {
+			m = ^v.GreaterEqual(t).ToBits()
+		}
+		masks[c&(aboveMaskChunks-1)] = uint16(m)
+		any |= uint16(m)
+	}
+	archsimd.ClearAVXUpperBits()
+	return any
 }

@@ -20,6 +20,10 @@ var portableKernels = kernelSet{
 	cols32:  colsPortable[float32],
 	cols64:  colsPortable[float64],
 	cosines: cosinesPortable,
+	scale32: scalePortable[float32],
+	scale64: scalePortable[float64],
+	above32: abovePortable[float32],
+	above64: abovePortable[float64],
 	gemm32:  gemmPortable32,
 	gemm64:  gemmPortable64,
 	expSum:  expSumPortable,
@@ -100,4 +104,29 @@ func cosinesPortable(dot, xx, yy []float64, eps float64) {
 	for j, d := range dot {
 		dot[j] = d / math.Sqrt(max(xx[j], eps)*max(yy[j], eps))
 	}
+}
+
+func scalePortable[T Float](row []T, a float64, r []float64, rFirst bool) {
+	r = r[:len(row)]
+	if rFirst {
+		for k, v := range row {
+			row[k] = T(float64(v) * r[k] * a)
+		}
+		return
+	}
+	for k, v := range row {
+		row[k] = T(float64(v) * a * r[k])
+	}
+}
+
+func abovePortable[T Float](row, thr []T, idx []int32, largest bool) int {
+	thr, idx = thr[:len(row)], idx[:len(row)]
+	n := 0
+	for k, v := range row {
+		if largest && !(v <= thr[k]) || !largest && !(v >= thr[k]) {
+			idx[n] = int32(k)
+			n++
+		}
+	}
+	return n
 }

@@ -3,6 +3,7 @@ package cosloss
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -208,6 +209,72 @@ func TestFloat32CosinesWithinOneUlp(t *testing.T) {
 		}
 		if exact < l.Outer*95/100 {
 			t.Errorf("n=%d: only %d of %d rows equal the rounded float64 cosine", n, exact, l.Outer)
+		}
+	}
+}
+
+// The all-pairs epilogue and the top-k threshold pass: every set gives the
+// portable set's bits and indices, on every length around the vector
+// widths and mask blocks, on runs at every alignment, with NaNs, ±Inf,
+// zeros and ties between row and threshold.
+func TestEpilogueKernelsAgreeBitwise(t *testing.T) {
+	sizes := append(boundarySizes(), 16*aboveMaskChunks-1, 16*aboveMaskChunks+17, 40*aboveMaskChunks+3)
+	for _, k := range kernelSets {
+		for _, n := range sizes {
+			for _, off := range []int{0, 1, 3} {
+				epilogueAgrees[float32](t, k, n, off, k.scale32, k.above32)
+				epilogueAgrees[float64](t, k, n, off, k.scale64, k.above64)
+			}
+		}
+	}
+}
+
+func epilogueAgrees[T Float](t *testing.T, k kernelSet, n, off int,
+	scale func(row []T, a float64, r []float64, rFirst bool),
+	above func(row, thr []T, idx []int32, largest bool) int) {
+	t.Helper()
+	var zero T
+	name := fmt.Sprintf("%s %T n=%d off=%d", k.name, zero, n, off)
+	seed := uint64(n*7 + off)
+	dots := randomSlice[T](n+off, seed)[off:]
+	r := randomSlice[float64](n+off, seed+1)[off:]
+	for i := range r {
+		r[i] = math.Abs(r[i]) * 3e-2 // norms: positive, some products subnormal in float32 when tiny
+	}
+	special := []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0, math.Copysign(0, -1), 1e-30, 3e38}
+	for i := 0; i < n; i += 13 {
+		dots[i] = T(special[(i/13)%len(special)])
+	}
+	for _, a := range []float64{0.731, 1e-20, math.Inf(1)} {
+		for _, rFirst := range []bool{false, true} {
+			got, want := append([]T(nil), dots...), append([]T(nil), dots...)
+			scale(got, a, r, rFirst)
+			scalePortable(want, a, r, rFirst)
+			for i := range got {
+				if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
+					t.Fatalf("%s scale a=%v rFirst=%v [%d]: got %v, portable %v", name, a, rFirst, i, got[i], want[i])
+				}
+			}
+		}
+	}
+	// Thresholds: the row's own values at some places (ties), NaN at
+	// others, and values that keep few candidates.
+	thr := randomSlice[T](n+off, seed+2)[off:]
+	for i := range thr {
+		switch i % 11 {
+		case 0:
+			thr[i] = dots[i]
+		case 5:
+			thr[i] = T(math.NaN())
+		default:
+			thr[i] += 1.5
+		}
+	}
+	for _, largest := range []bool{true, false} {
+		got, want := make([]int32, n), make([]int32, n)
+		gn, wn := above(dots, thr, got, largest), abovePortable(dots, thr, want, largest)
+		if gn != wn || !slices.Equal(got[:gn], want[:wn]) {
+			t.Fatalf("%s above largest=%v: got %v, portable %v", name, largest, got[:gn], want[:wn])
 		}
 	}
 }

@@ -18,12 +18,30 @@ import (
 // the tile or the worker, so the bits never depend on Workers().
 
 // Tile sizes. MatMul blocks for the caches itself; these tiles set the
-// parallel grain and keep the epilogue's reads of a tile in cache. A
-// 256×256 tile is 256 KiB of float32, 512 KiB of float64; the packing a
-// fast MatMul does per call, (256 + 256)·d elements, is under 1% of the
-// tile's 256·256·d multiply-adds.
+// parallel grain and keep the epilogue's reads of a tile in cache. They are
+// multiples of every set's micro-kernel tile (6 or 4 rows, 64, 32, 16, 8 or
+// 4 columns), so only the matrix's own edge takes MatMul's edge-tile path,
+// and large enough that each call's packing, (rows + cols)·d copies, stays
+// near 1% of its rows·cols·d multiply-adds. A 384×512 float32 tile is 768
+// KiB, in L2 cache for the epilogue.
+//
+// MatMul reads the partner matrix Y as op(B) = Yᵀ. Packed from Y itself
+// that is a scatter of single elements (at 4096×4096×256 a fifth of
+// MatMul's time, and with 256×256 tiles every tile row of the output packed
+// all of Y again); so CosineMatrix transposes Y once, in column blocks of
+// at most pairBlockBytes, and MatMul reads the block as B = Yᵀ, packed by
+// copies. The products' bits are unchanged: op(B)[p, j] is the same value.
+var (
+	pairTileRows = 384
+	pairTileCols = 512
+	// pairSelfTile is the square tile of x against itself.
+	pairSelfTile = 384
+	// pairBlockBytes bounds the transposed copy of Y (the working set
+	// beyond the output); 4096×256 float32 is one block of 4 MiB.
+	pairBlockBytes = 8 << 20
+)
+
 const (
-	pairTile = 256
 	// Gradient passes: a block of gradRows output rows runs over tiles of
 	// gradCols partners; two gradRows×gradCols scratch tiles per piece.
 	gradRows = 128
@@ -132,89 +150,169 @@ func CosineMatrix[T Float](out Matrix[T], x, y Matrix[T], eps T) error {
 	if err := checkShape(out, "out", x.Rows, y.Rows); err != nil {
 		return err
 	}
-	n, m := x.Rows, y.Rows
+	n, m, d := x.Rows, y.Rows, x.Cols
 	if n == 0 || m == 0 {
 		return nil
 	}
-	rx := invNorms(x, eps)
-	work := n * m * max(x.Cols, 1)
-	if sameMatrix(x, y) {
-		nt := (n + pairTile - 1) / pairTile
-		splitRange(nt*(nt+1)/2, work/2, selfTiles[T]{out, x, rx, nt})
-		return nil
+	self := sameMatrix(x, y)
+	rx, ry := invNorms(x, eps), []float64(nil)
+	tr, tc := pairTileRows, pairTileCols
+	if self {
+		ry, tr, tc = rx, pairSelfTile, pairSelfTile
+	} else {
+		ry = invNorms(y, eps)
 	}
-	ry := invNorms(y, eps)
-	tilesPerRow := (m + pairTile - 1) / pairTile
-	tiles := tilesPerRow * ((n + pairTile - 1) / pairTile)
-	splitRange(tiles, work, cosineTiles[T]{out, x, y, rx, ry, tilesPerRow})
+	// Column blocks of whole tiles whose transposed Y fits pairBlockBytes.
+	size := 8
+	if isFloat32[T]() {
+		size = 4
+	}
+	block := max(pairBlockBytes/(max(d, 1)*size)/tc, 1) * tc
+	block = min(block, (m+tc-1)/tc*tc)
+	yt := make([]T, d*transposedStride(min(block, m)))
+	rowTiles := (n + tr - 1) / tr
+	for c0 := 0; c0 < m; c0 += block {
+		c1 := min(c0+block, m)
+		w := c1 - c0
+		ld := transposedStride(w)
+		bt := Matrix[T]{Data: yt[:d*ld], Rows: d, Cols: w, Stride: ld}
+		if d > 0 {
+			splitRange((w+transposeRows-1)/transposeRows, w*d, transposeJob[T]{bt, rowsOf(y, c0, c1)})
+		}
+		job := cosineTiles[T]{out: out, x: x, yt: bt, c0: c0, rx: rx, ry: ry, tr: tr, tc: tc}
+		job.colTiles = (w + tc - 1) / tc
+		tiles := rowTiles * job.colTiles
+		if self {
+			// Tiles (ti, tj) with ti ≤ tj, tj in this block, tj-major.
+			job.self, job.tj0 = true, c0/tc
+			tiles = 0
+			for tj := job.tj0; tj < job.tj0+job.colTiles; tj++ {
+				tiles += tj + 1
+			}
+		}
+		splitRange(tiles, tiles*tr*tc*max(d, 1), job)
+	}
 	return nil
 }
 
-// cosineTiles is CosineMatrix's job for two matrices: task t is the output
-// tile (t / tilesPerRow, t % tilesPerRow).
-type cosineTiles[T Float] struct {
-	out, x, y   Matrix[T]
-	rx, ry      []float64
-	tilesPerRow int
+// transposeRows is how many rows of Y one transposition task covers.
+const transposeRows = 256
+
+// transposeJob writes the transpose of src (w×d) into dst (d×w), task t
+// being src's rows [t·transposeRows, (t+1)·transposeRows).
+type transposeJob[T Float] struct {
+	dst, src Matrix[T]
 }
 
-func (j cosineTiles[T]) run(lo, hi int) {
-	n, m := j.x.Rows, j.y.Rows
-	for t := lo; t < hi; t++ {
-		i0, j0 := t/j.tilesPerRow*pairTile, t%j.tilesPerRow*pairTile
-		i1, j1 := min(i0+pairTile, n), min(j0+pairTile, m)
-		tile := sub(j.out, i0, i1, j0, j1)
-		mustMatMul(tile, rowsOf(j.x, i0, i1), NoTrans, rowsOf(j.y, j0, j1), Trans, false)
-		scaleTile(tile, j.rx[i0:i1], j.ry[j0:j1])
-	}
+func (j transposeJob[T]) run(lo, hi int) {
+	r0, r1 := lo*transposeRows, min(hi*transposeRows, j.src.Rows)
+	transposeInto(j.dst.Data[r0:], j.dst.Stride, sub(j.src, r0, r1, 0, j.src.Cols))
 }
 
-// scaleTile is the epilogue: tile[i, j] = T(float64(tile[i, j])·ri[i]·rj[j]).
-func scaleTile[T Float](tile Matrix[T], ri, rj []float64) {
-	for i, a := range ri {
-		row := tile.Data[i*tile.Stride : i*tile.Stride+len(rj)]
-		for k, b := range rj {
-			row[k] = T(float64(row[k]) * a * b)
-		}
-	}
-}
-
-// selfTiles is CosineMatrix's job for x against itself: task t is the t-th
-// tile pair (ti, tj) with ti ≤ tj, in row order; it writes both tiles.
-type selfTiles[T Float] struct {
-	out, x Matrix[T]
-	r      []float64
-	nt     int
-}
-
-func (j selfTiles[T]) run(lo, hi int) {
-	// The first task's (ti, tj): row ti holds nt − ti tasks.
-	ti, tj, t := 0, 0, lo
-	for t >= j.nt-ti {
-		t -= j.nt - ti
-		ti++
-	}
-	tj = ti + t
-	n := j.x.Rows
-	for range hi - lo {
-		i0, j0 := ti*pairTile, tj*pairTile
-		i1, j1 := min(i0+pairTile, n), min(j0+pairTile, n)
-		tile := sub(j.out, i0, i1, j0, j1)
-		mustMatMul(tile, rowsOf(j.x, i0, i1), NoTrans, rowsOf(j.x, j0, j1), Trans, false)
-		if ti != tj {
-			// The mirror tile first, while tile still holds the products.
-			mirror := sub(j.out, j0, j1, i0, i1)
-			for i := range i1 - i0 {
-				a := j.r[i0+i]
-				for k := range j1 - j0 {
-					mirror.Data[k*mirror.Stride+i] = T(float64(tile.Data[i*tile.Stride+k]) * j.r[j0+k] * a)
+// transposeInto writes dst[p·ldd + i] = src[i, p], 16×16 elements at a
+// time through a block on the stack: each line of src is read once and each
+// line of dst written once. Scattering straight into dst took 6 ns an
+// element at 4096×4096: with a row stride of a power of two, the 16 lines
+// a block writes share one L1 set (12 ways) and evict each other before
+// they are full.
+func transposeInto[T Float](dst []T, ldd int, src Matrix[T]) {
+	const b = 16
+	var blk [b * b]T
+	rows, cols := src.Rows, src.Cols
+	for i0 := 0; i0 < rows; i0 += b {
+		h := min(b, rows-i0)
+		for p0 := 0; p0 < cols; p0 += b {
+			w := min(b, cols-p0)
+			for i := range h {
+				row := src.Data[(i0+i)*src.Stride+p0:][:w]
+				for q, v := range row {
+					blk[q*b+i] = v
+				}
+			}
+			for q := range w {
+				out := dst[(p0+q)*ldd+i0:][:h]
+				for i := range out {
+					out[i] = blk[q*b+i]
 				}
 			}
 		}
-		scaleTile(tile, j.r[i0:i1], j.r[j0:j1])
-		if tj++; tj == j.nt {
-			ti++
-			tj = ti
+	}
+}
+
+// transposedStride is the row stride of Y's transposed block of w
+// columns: w rounded up to whole cache lines, plus one, so that its rows
+// are not a power of two apart (see transposeInto).
+func transposedStride(w int) int { return (w+15)&^15 + 16 }
+
+// cosineTiles is CosineMatrix's job for one column block [c0, c0 + yt.Cols)
+// of the output. For two matrices task t is the tile (t / colTiles, t %
+// colTiles) of tr×tc elements; for x against itself the tasks are the
+// square tiles (ti, tj), ti ≤ tj, of block tiles tj0, tj0+1, …, and each
+// writes its mirror (tj, ti) too.
+type cosineTiles[T Float] struct {
+	out, x   Matrix[T]
+	yt       Matrix[T] // Yᵀ's block: d × (the block's width)
+	c0       int
+	rx, ry   []float64
+	tr, tc   int
+	colTiles int
+	self     bool
+	tj0      int
+}
+
+func (j cosineTiles[T]) run(lo, hi int) {
+	if j.self {
+		j.runSelf(lo, hi)
+		return
+	}
+	n, c1 := j.x.Rows, j.c0+j.yt.Cols
+	for t := lo; t < hi; t++ {
+		i0, j0 := t/j.colTiles*j.tr, j.c0+t%j.colTiles*j.tc
+		i1, j1 := min(i0+j.tr, n), min(j0+j.tc, c1)
+		scaleTile(j.tile(i0, i1, j0, j1), j.rx[i0:i1], j.ry[j0:j1])
+	}
+}
+
+// tile computes the products of output tile [i0, i1) × [j0, j1) and
+// scales them into cosines.
+func (j cosineTiles[T]) tile(i0, i1, j0, j1 int) Matrix[T] {
+	tile := sub(j.out, i0, i1, j0, j1)
+	mustMatMul(tile, rowsOf(j.x, i0, i1), NoTrans, sub(j.yt, 0, j.yt.Rows, j0-j.c0, j1-j.c0), NoTrans, false)
+	return tile
+}
+
+// scaleTile is the epilogue: tile[i, k] = T(float64(tile[i, k])·ri[i]·rj[k]).
+func scaleTile[T Float](tile Matrix[T], ri, rj []float64) {
+	for i, a := range ri {
+		scaleRow(tile.Data[i*tile.Stride:i*tile.Stride+len(rj)], a, rj, false)
+	}
+}
+
+func (j cosineTiles[T]) runSelf(lo, hi int) {
+	// The first task's (ti, tj): column tj holds tj + 1 tasks.
+	ti, tj, t := 0, j.tj0, lo
+	for t > tj {
+		t -= tj + 1
+		tj++
+	}
+	ti = t
+	n, s := j.x.Rows, j.tr
+	for range hi - lo {
+		i0, j0 := ti*s, tj*s
+		i1, j1 := min(i0+s, n), min(j0+s, n)
+		if j0 < n {
+			tile := j.tile(i0, i1, j0, j1)
+			if ti != tj {
+				// The mirror first, while tile still holds the products.
+				mirror := sub(j.out, j0, j1, i0, i1)
+				transposeInto(mirror.Data, mirror.Stride, tile)
+				scaleTile(mirror, j.rx[j0:j1], j.rx[i0:i1])
+			}
+			scaleTile(tile, j.rx[i0:i1], j.rx[j0:j1])
+		}
+		if ti++; ti > tj {
+			tj++
+			ti = 0
 		}
 	}
 }

@@ -3,6 +3,7 @@ package cosloss
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // Benchmarks of the all-pairs layer: their time is MatMul's plus the
@@ -67,6 +68,44 @@ func BenchmarkTopK(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkCosineOverhead alternates, in each iteration, MatMulParallel of
+// X·Yᵀ and CosineMatrix of the same 4096×4096×256 float32 shape (and the
+// self case), so the ratio cosine/matmul, the all-pairs layer's overhead,
+// is measured under the same machine load.
+func BenchmarkCosineOverhead(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const n, d = 4096, 256
+	x, y := randMatrix[float32](r, n, d, d), randMatrix[float32](r, n, d, d)
+	out := Dense(make([]float32, n*n), n, n)
+	for _, self := range []bool{false, true} {
+		name := "xy"
+		if self {
+			name = "self"
+		}
+		b.Run(name, func(b *testing.B) {
+			yy := y
+			if self {
+				yy = x
+			}
+			var tm, tc time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				if err := MatMulParallel(out, x, NoTrans, yy, Trans, false); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if err := CosineMatrix(out, x, yy, 1e-12); err != nil {
+					b.Fatal(err)
+				}
+				tm, tc = tm+t1.Sub(t0), tc+time.Since(t1)
+			}
+			b.ReportMetric(float64(tm.Milliseconds())/float64(b.N), "matmul-ms")
+			b.ReportMetric(float64(tc.Milliseconds())/float64(b.N), "cosine-ms")
+			b.ReportMetric(float64(tc)/float64(tm), "ratio")
 		})
 	}
 }

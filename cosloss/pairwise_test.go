@@ -83,12 +83,13 @@ func withWorkers(t *testing.T, n int) {
 	t.Cleanup(func() { SetWorkers(old) })
 }
 
-// Shapes around the 256-row tile, on strided views, in both types: the
+// Shapes around the tiles (384×512, 384 square for x against itself), on strided views, in both types: the
 // bits are the contract's.
 func TestCosineMatrixIsTheCanonicalFormula(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, s := range []struct{ n, m, d, xs, ys int }{
 		{1, 1, 1, 1, 1}, {3, 5, 7, 9, 7}, {257, 3, 5, 5, 8}, {2, 300, 17, 20, 17}, {260, 257, 3, 3, 4},
+		{385, 513, 3, 4, 3}, {770, 1030, 2, 2, 5},
 	} {
 		x32, y32 := randMatrix[float32](r, s.n, s.d, s.xs), randMatrix[float32](r, s.m, s.d, s.ys)
 		out32 := Dense(make([]float32, s.n*s.m), s.n, s.m)
@@ -149,6 +150,41 @@ func TestCosineMatrixSelfMatchesCopy(t *testing.T) {
 				t.Fatal(err)
 			}
 			pairBits(t, "self", self.Data, other.Data)
+		}
+	}
+}
+
+// Small tiles and column blocks (the transposed partner in several
+// pieces) give the same bits, self and not, on every worker count.
+func TestCosineMatrixBlocksAndTiles(t *testing.T) {
+	defer func(r, c, s, b int) { pairTileRows, pairTileCols, pairSelfTile, pairBlockBytes = r, c, s, b }(
+		pairTileRows, pairTileCols, pairSelfTile, pairBlockBytes)
+	r := rand.New(rand.NewPCG(5, 1))
+	x, y := randMatrix[float32](r, 101, 7, 9), randMatrix[float32](r, 203, 7, 8)
+	x64 := randMatrix[float64](r, 101, 7, 9)
+	wantXY, wantSelf := refCosineBits(x, y, float32(1e-12)), refCosineBits(x, x, float32(1e-12))
+	want64 := refCosineBits(x64, x64, 1e-12)
+	for _, c := range []struct{ rows, cols, self, block int }{
+		{12, 16, 24, 7 * 4 * 40}, {6, 64, 6, 1}, {384, 512, 384, 8 << 20}, {5, 7, 11, 7 * 8 * 30},
+	} {
+		pairTileRows, pairTileCols, pairSelfTile, pairBlockBytes = c.rows, c.cols, c.self, c.block
+		for _, w := range []int{1, 2, 3} {
+			withWorkers(t, w)
+			out := Dense(make([]float32, 101*203), 101, 203)
+			if err := CosineMatrix(out, x, y, 1e-12); err != nil {
+				t.Fatal(err)
+			}
+			pairBits(t, "x, y", out.Data, wantXY)
+			self := Dense(make([]float32, 101*101), 101, 101)
+			if err := CosineMatrix(self, x, x, 1e-12); err != nil {
+				t.Fatal(err)
+			}
+			pairBits(t, "self", self.Data, wantSelf)
+			self64 := Dense(make([]float64, 101*101), 101, 101)
+			if err := CosineMatrix(self64, x64, x64, 1e-12); err != nil {
+				t.Fatal(err)
+			}
+			pairBits(t, "self float64", self64.Data, want64)
 		}
 	}
 }

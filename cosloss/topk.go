@@ -1,16 +1,26 @@
 package cosloss
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Exact top-k search: for each query row, the k corpus rows of largest (or
 // smallest) cosine, with CosineMatrix's values bit for bit, found without
-// the n×m matrix. Queries go in blocks of topkRows; each block runs over
-// the corpus in tiles of topkCols rows, a product (MatMul) and the cosine
-// epilogue per tile, and feeds each query's bounded heap, kept in that
-// query's row of the output, inside the tile. Once a heap is full its root
-// is the k-th best so far; a tile row whose every cosine fails one
-// comparison against it (the common case after the first tiles) touches
-// no heap.
+// the n×m matrix. Queries go in blocks of topkRows, each transposed once
+// (as CosineMatrix does with its partner, so MatMul packs it by copies);
+// each block runs over the corpus in tiles of corpus rows, a product
+// (MatMul of corpus rows by the block's transpose: a·b = b·a, so tile
+// element (c, q) has the bits of the (q, c) cosine's product) and the
+// cosine epilogue per tile row. A tile row then holds one corpus row's
+// cosines with every query of the block, and one vector pass compares them
+// with the block's thresholds, each query's k-th best so far (NaN while its
+// heap fills, which lets everything through): only the few that may beat it
+// reach the query's bounded heap, kept in its row of the output. Before,
+// the tile was query rows by corpus columns: MatMul packed the corpus as
+// op(B) = corpusᵀ, a scatter of single elements, once per 128 queries, and
+// each query's row went through a scalar threshold loop; at 4096 queries
+// against 100000×256 those took more time than the products.
 //
 // The order is total: NaN ranks above every number (as numpy's sort and
 // torch.topk have it), equal values rank by the lower corpus index, so the
@@ -18,8 +28,14 @@ import "fmt"
 // whose heaps are merged afterwards gives the same bits.
 
 const (
-	topkRows = 128
-	topkCols = 1024
+	topkRows = 1024
+	// topkTileRows is the most corpus rows a product tile takes (a
+	// 768×1024 float32 tile is 3 MiB). At 4096×100000×256 the time beyond
+	// the products was the same at 384, 768 and 1152 rows (about 45% of
+	// it MatMul's packing copies, which fall with more rows, and 35% the
+	// epilogue, which rises as the tile leaves L2 cache); the threshold pass
+	// and heaps together were 5% of the products' time.
+	topkTileRows = 768
 	// topkTileBytes bounds the product tiles of all workers together.
 	topkTileBytes = 16 << 20
 )
@@ -49,7 +65,8 @@ func (o topkOrder[T]) better(a T, ia int64, b T, ib int64) bool {
 // cosine (smallest when !largest) into row i of values (n × min(k, m)) and
 // of indices (n·min(k, m) corpus row numbers, row-major), best first. The
 // values are CosineMatrix's bits. Memory beyond the outputs: the norms,
-// a bounded product tile per worker (topkTileBytes in all), and, when there
+// a bounded product tile per worker (topkTileBytes in all), a transposed
+// block of at most topkRows queries per worker, and, when there
 // are fewer query blocks than workers and the corpus is split between them,
 // heaps for the extra parts.
 func TopK[T Float](values Matrix[T], indices []int64, queries, corpus Matrix[T], k int, largest bool, eps T) error {
@@ -77,16 +94,17 @@ func TopK[T Float](values Matrix[T], indices []int64, queries, corpus Matrix[T],
 	w := Workers()
 	parts := 1
 	if work := n * m * max(queries.Cols, 1); w > 1 && work >= parallelMinWork && blocks < 2*w {
-		parts = min((2*w+blocks-1)/blocks, max(m/topkCols, 1))
+		parts = min((2*w+blocks-1)/blocks, max(m/topkTileRows, 1))
 	}
 	size := 8
 	if isFloat32[T]() {
 		size = 4
 	}
-	cols := min(max(topkTileBytes/(w*topkRows*size), 64), topkCols, m)
+	// Corpus rows a tile: whole 12s (the micro-kernels' 6 or 4 rows).
+	tileRows := min(max(topkTileBytes/(w*min(topkRows, n)*size)/12*12, 12), topkTileRows, m)
 	job := topkJob[T]{
 		queries: queries, corpus: corpus, rq: rq, rc: rc,
-		order: topkOrder[T]{largest}, k: kk, parts: parts, cols: cols,
+		order: topkOrder[T]{largest}, k: kk, parts: parts, cols: tileRows,
 		values: values, indices: indices,
 	}
 	job.sizes = make([]int32, parts*n)
@@ -107,7 +125,7 @@ type topkJob[T Float] struct {
 	queries, corpus Matrix[T]
 	rq, rc          []float64
 	order           topkOrder[T]
-	k, parts, cols  int
+	k, parts, cols  int // cols: corpus rows a product tile takes
 	values          Matrix[T]
 	indices         []int64
 	extraValues     []T
@@ -125,80 +143,50 @@ func (j topkJob[T]) heap(p, i int) ([]T, []int64) {
 }
 
 func (j topkJob[T]) run(lo, hi int) {
-	n, m := j.queries.Rows, j.corpus.Rows
-	tile := make([]T, min(topkRows, n)*j.cols)
-	var count [topkRows]int
+	n, m, d := j.queries.Rows, j.corpus.Rows, j.queries.Cols
+	bq := min(topkRows, n)
+	ld := transposedStride(bq)
+	qt := make([]T, d*ld)
+	tile := make([]T, j.cols*bq)
+	thr := make([]T, bq)
+	cand := make([]int32, bq)
+	count := make([]int, bq)
 	for t := lo; t < hi; t++ {
 		b, p := t/j.parts, t%j.parts
 		i0, i1 := b*topkRows, min((b+1)*topkRows, n)
 		c0, c1 := m*p/j.parts, m*(p+1)/j.parts
 		rows := i1 - i0
 		clear(count[:rows])
-		q := rowsOf(j.queries, i0, i1)
+		nan := T(math.NaN())
+		for q := range thr[:rows] {
+			thr[q] = nan
+		}
+		qb := Matrix[T]{Data: qt, Rows: d, Cols: rows, Stride: ld}
+		transposeInto(qt, ld, rowsOf(j.queries, i0, i1))
+		rq := j.rq[i0:i1]
 		for j0 := c0; j0 < c1; j0 += j.cols {
 			j1 := min(j0+j.cols, c1)
-			cols := j1 - j0
-			c := Matrix[T]{Data: tile, Rows: rows, Cols: cols, Stride: cols}
-			mustMatMul(c, q, NoTrans, rowsOf(j.corpus, j0, j1), Trans, false)
-			for i := range rows {
-				vals, idx := j.heap(p, i0+i)
-				count[i] = j.feed(vals, idx, count[i], c.Data[i*cols:(i+1)*cols], j.rq[i0+i], j.rc[j0:j1], j0)
+			c := Matrix[T]{Data: tile, Rows: j1 - j0, Cols: rows, Stride: rows}
+			mustMatMul(c, rowsOf(j.corpus, j0, j1), NoTrans, qb, NoTrans, false)
+			for r := range j1 - j0 {
+				row := c.Data[r*rows : (r+1)*rows]
+				// T(dot·r_q·r_c): the query's norm first, as in CosineMatrix.
+				scaleRow(row, j.rc[j0+r], rq, true)
+				nc := aboveThreshold(row, thr[:rows], cand, j.order.largest)
+				for _, q := range cand[:nc] {
+					vals, idx := j.heap(p, i0+int(q))
+					size := offer(vals, idx, count[q], row[q], int64(j0+r), j.order)
+					count[q] = size
+					if size == len(vals) {
+						thr[q] = vals[0]
+					}
+				}
 			}
 		}
 		for i := range rows {
 			j.sizes[p*n+i0+i] = int32(count[i])
 		}
 	}
-}
-
-// feed computes one tile row's cosines (dots: the products of query row
-// with ri, corpus rows j0, j0+1, … with norms rj) and offers them to the
-// heap vals/idx holding size entries, whose corpus indices are all below
-// j0; it returns the new size. Each new index exceeds every index in the
-// heap, so a value equal to the root's does not beat it.
-func (j topkJob[T]) feed(vals []T, idx []int64, size int, dots []T, ri float64, rj []float64, j0 int) int {
-	k := len(vals)
-	kk := 0
-	// Fill the heap first.
-	for ; kk < len(dots) && size < k; kk++ {
-		v := T(float64(dots[kk]) * ri * rj[kk])
-		vals[size], idx[size] = v, int64(j0+kk)
-		size++
-		siftUp(vals, idx, size-1, j.order)
-	}
-	if kk == len(dots) {
-		return size
-	}
-	// The cheap pass: every cosine against the root. v ≤ root (≥ when
-	// !largest) cannot beat it, and is false for NaNs, which the exact
-	// check then orders.
-	rest := dots[kk:]
-	thr := vals[0]
-	any := false
-	if j.order.largest {
-		for q, d := range rest {
-			v := T(float64(d) * ri * rj[kk+q])
-			rest[q] = v
-			any = any || !(v <= thr)
-		}
-	} else {
-		for q, d := range rest {
-			v := T(float64(d) * ri * rj[kk+q])
-			rest[q] = v
-			any = any || !(v >= thr)
-		}
-	}
-	if !any {
-		return size
-	}
-	for q, v := range rest {
-		if !j.order.better(v, int64(j0+kk+q), vals[0], idx[0]) {
-			continue
-		}
-		vals[0], idx[0] = v, int64(j0+kk+q)
-		siftDown(vals, idx, 0, k, j.order)
-	}
-	return size
 }
 
 // The heaps keep their worst entry at the root: no child ranks after its

@@ -69,6 +69,7 @@ func TestTopKMatchesSortedCosineMatrix(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 1))
 	for _, s := range []struct{ n, m, d, k int }{
 		{1, 1, 1, 1}, {3, 10, 4, 3}, {130, 40, 5, 7}, {2, 2100, 3, 5}, {5, 1100, 6, 1100}, {4, 9, 3, 20}, {3, 5, 0, 2},
+		{1030, 800, 3, 4},
 	} {
 		for _, largest := range []bool{true, false} {
 			q := randMatrix[float32](r, s.n, s.d, s.d+1)
