@@ -77,6 +77,10 @@ SCALE = 20.0   # MultipleNegativesRankingLoss's default
 
 # ---------------------------------------------------------------- timing
 
+# Seconds each timed call waits for the previous one's threads to go idle.
+SETTLE = 0.3
+
+
 def timed(fn):
     """fn's result and its seconds (a checked call doubles as the warm-up)."""
     start = time.perf_counter()
@@ -98,6 +102,12 @@ def medians_within(fns, repeat, budget, minimum=3, warm=None):
     for r in range(rounds):
         for i in range(len(fns)):
             k = (i + r) % len(fns)
+            # Each call starts on idle cores: OpenBLAS's and OpenMP's worker
+            # threads spin after a call (OpenBLAS for about 0.1 s), and one
+            # spinning on the other core made the next call of whatever ran
+            # after numpy 1.4-1.9x slower (pairwise 4096x256: 91-116 ms after
+            # numpy, 58-68 ms after a pause).
+            time.sleep(SETTLE)
             start = time.perf_counter()
             fns[k]()
             times[k].append(time.perf_counter() - start)
