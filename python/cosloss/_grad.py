@@ -43,9 +43,11 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
             `torch.nn`: `functional.cosine_similarity`,
             `functional.cosine_embedding_loss`, a `CosineSimilarity` or
             `CosineEmbeddingLoss` object (PyTorch's autograd gradients),
-            or `pairwise.cosine_similarity` and `pairwise.top_k` (whose
+            `pairwise.cosine_similarity` and `pairwise.top_k` (whose
             value is the pair (values, indices); its gradients are those
-            of sum(upstream * values)).
+            of sum(upstream * values)), or from `contrastive`:
+            `multiple_negatives_ranking_loss`, `ntxent` and
+            `triplet_margin_loss`.
         *args: fn's positional arguments.
         upstream: The gradient of the value, broadcastable to its shape;
             None (the default) means ones.
@@ -67,7 +69,9 @@ def value_and_grad(fn: Callable[..., Any], *args: Any, upstream: ArrayLike | Non
         (input1, input2), (losses,) or (x,), each of its input's shape and
         dtype (float32 for integer inputs; for PyTorch's functions the
         common dtype; for cosloss.pairwise, (x, y), (x,) for y=None, or
-        (queries, corpus), in the result's dtype).
+        (queries, corpus), in the result's dtype; for cosloss.contrastive,
+        (anchors, positives[, negatives]) or (embeddings,), labels and
+        sample weights getting none).
         With `out`, grads is `out`.
 
     Raises:
