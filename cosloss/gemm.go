@@ -222,6 +222,33 @@ func gemmKernelOf[T Float]() *gemmKernel[T] {
 // chain runs over p in order (the kc blocks in turn, the partial sums
 // stored in C between them), so the bits are matMulReference's.
 func matMul[T Float](c, a Matrix[T], opA Op, b Matrix[T], opB Op, k int, add bool) {
+	matMulFrom(c, a, opA, blocksOfB[T]{b: b, opB: opB}, k, add)
+}
+
+// blocksOfB is where matMulFrom finds each kc×nc block of op(B) in panels:
+// packed from b as the block comes (matMul), or read from panels packed
+// once for many products (pre, from column col0 on: matMulPrepacked).
+type blocksOfB[T Float] struct {
+	b         Matrix[T]
+	opB       Op
+	pre       prepackedB[T]
+	prepacked bool
+	col0      int
+}
+
+// block returns the panels of op(B)[p0:p0+kb, j0:j0+nb], packing them into
+// buf when they are not packed already.
+func (s blocksOfB[T]) block(buf []T, p0, kb, j0, nb, nr int) []T {
+	if s.prepacked {
+		width := panelCount(s.pre.n, nr) * nr
+		return s.pre.data[p0*width+(s.col0+j0)*kb:]
+	}
+	packB(buf, s.b, s.opB, p0, kb, j0, nb, nr)
+	return buf
+}
+
+// matMulFrom is matMul with op(B)'s blocks from src.
+func matMulFrom[T Float](c, a Matrix[T], opA Op, src blocksOfB[T], k int, add bool) {
 	m, n := c.Rows, c.Cols
 	if m == 0 || n == 0 {
 		return
@@ -247,12 +274,12 @@ func matMul[T Float](c, a Matrix[T], opA Op, b Matrix[T], opB Op, k int, add boo
 		for p0 := 0; p0 < k; p0 += g.kc {
 			kb := min(g.kc, k-p0)
 			load := add || p0 > 0
-			packB(buf.b, b, opB, p0, kb, j0, nb, nr)
+			blk := src.block(buf.b, p0, kb, j0, nb, nr)
 			for i0 := 0; i0 < m; i0 += g.mc {
 				mb := min(g.mc, m-i0)
 				packA(buf.a, a, opA, i0, mb, p0, kb, mr, rowsA)
 				for jr := 0; jr < nb; jr += nr {
-					bp := buf.b[jr*kb : (jr+nr)*kb]
+					bp := blk[jr*kb : (jr+nr)*kb]
 					cols := min(nr, nb-jr)
 					for ir := 0; ir < mb; ir += mr {
 						ap := buf.a[ir*kb : (ir+mr)*kb]

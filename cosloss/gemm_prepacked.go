@@ -59,54 +59,9 @@ func prepack[T Float](dst []T, b Matrix[T], opB Op) prepackedB[T] {
 // nr and op(A) has pb.k columns. It is matMul with op(B)'s blocks read
 // from pb instead of packed.
 func matMulPrepacked[T Float](c, a Matrix[T], opA Op, pb prepackedB[T], col0 int, add bool) {
-	m, n, k := c.Rows, c.Cols, pb.k
 	g := pb.g
-	if g != gemmKernelOf[T]() || col0%g.nr != 0 || col0+n > pb.n {
+	if g != gemmKernelOf[T]() || col0%g.nr != 0 || col0+c.Cols > pb.n {
 		panic("cosloss: matMulPrepacked with panels of another kernel or an unaligned column range")
 	}
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 {
-		if !add {
-			for i := range m {
-				clear(c.Data[i*c.Stride : i*c.Stride+n])
-			}
-		}
-		return
-	}
-	buf, slot := getGemmBuffers[T](g)
-	defer putGemmBuffers(buf, slot)
-	mr, nr := g.mr, g.nr
-	width := panelCount(pb.n, nr) * nr
-	tile, rowsA := g.tile, opA == NoTrans && g.tileRows != nil
-	if rowsA {
-		tile = g.tileRows
-	}
-	for j0 := 0; j0 < n; j0 += g.nc {
-		nb := min(g.nc, n-j0)
-		for p0 := 0; p0 < k; p0 += g.kc {
-			kb := min(g.kc, k-p0)
-			load := add || p0 > 0
-			blk := pb.data[p0*width+(col0+j0)*kb:]
-			for i0 := 0; i0 < m; i0 += g.mc {
-				mb := min(g.mc, m-i0)
-				packA(buf.a, a, opA, i0, mb, p0, kb, mr, rowsA)
-				for jr := 0; jr < nb; jr += nr {
-					bp := blk[jr*kb : (jr+nr)*kb]
-					cols := min(nr, nb-jr)
-					for ir := 0; ir < mb; ir += mr {
-						ap := buf.a[ir*kb : (ir+mr)*kb]
-						rows := min(mr, mb-ir)
-						ci := (i0+ir)*c.Stride + j0 + jr
-						if rows == mr && cols == nr {
-							tile(c.Data[ci:], c.Stride, ap, bp, kb, load)
-						} else {
-							edgeTile(tile, nr, buf.c, c.Data[ci:], c.Stride, rows, cols, ap, bp, kb, load)
-						}
-					}
-				}
-			}
-		}
-	}
+	matMulFrom(c, a, opA, blocksOfB[T]{pre: pb, prepacked: true, col0: col0}, pb.k, add)
 }
