@@ -11,6 +11,21 @@ def _params(fn):
             if p.name != "self"]
 
 
+def _tf_params(fn):
+    """The parameters a TensorFlow caller can pass: all but cosloss's keyword-only options."""
+    return [(p.name, p.default) for p in inspect.signature(fn).parameters.values()
+            if p.kind is not p.KEYWORD_ONLY]
+
+
+def _options(fn):
+    """cosloss's keyword-only semantics options (issue #14), which TensorFlow lacks."""
+    return [(p.name, p.default) for p in inspect.signature(fn).parameters.values()
+            if p.kind is p.KEYWORD_ONLY]
+
+
+OPTIONS = [("eps_mode", None), ("zero", "finite"), ("clamp", False)]
+
+
 E = inspect.Parameter.empty
 
 
@@ -37,7 +52,9 @@ def test_compute_weighted_loss_signature(flavour):
 @pytest.mark.parametrize("name", ["cosine_similarity", "cosine_proximity", "cosine"])
 def test_keras_function_signature(flavour, name):
     fn = getattr(flavour.mod.keras.losses, name)
-    assert _params(fn) == [("y_true", E), ("y_pred", E), ("axis", -1)]
+    assert _tf_params(fn) == [("y_true", E), ("y_pred", E), ("axis", -1)]
+    # TF 1.15 as released has no options; the TF >= 2.0 face has them.
+    assert _options(fn) == ([] if flavour.mod.__name__.endswith("tf115") else OPTIONS)
 
 
 def test_keras_loss_class_signature(flavour):
@@ -59,7 +76,8 @@ def test_keras_metric_signature(flavour):
 @pytest.mark.parametrize("name", ["cosine_similarity_loss", "cosine_similarity_loss_v2",
                                   "cosine_similarity_loss_v3"])
 def test_seed_form_signature(cosloss, name):
-    assert _params(getattr(cosloss, name)) == [("a", E), ("b", E), ("axis", -1)]
+    assert _tf_params(getattr(cosloss, name)) == [("a", E), ("b", E), ("axis", -1)]
+    assert _options(getattr(cosloss, name)) == OPTIONS
 
 
 def test_v1_reduction_enum(flavour):

@@ -23,7 +23,9 @@ __all__ = ["cosine_similarity_loss", "cosine_similarity_loss_v2", "cosine_simila
 
 @face(SEED_NEGATIVE)
 def cosine_similarity_loss(a: ArrayLike, b: ArrayLike,
-                              axis: int | list[int] | tuple[int, ...] = -1) -> np.ndarray:
+                              axis: int | list[int] | tuple[int, ...] = -1, *,
+                              eps_mode: str | None = None, zero: str = "finite",
+                              clamp: bool = False) -> np.ndarray:
     """Negative cosine similarity, in [-1, 1]: negative when the vectors agree.
 
         loss = -sum(l2_normalize(a, axis) * l2_normalize(b, axis), axis)
@@ -39,6 +41,16 @@ def cosine_similarity_loss(a: ArrayLike, b: ArrayLike,
         axis: The dimension along which the cosine is computed: an int,
             or a list or tuple of ints (as in
             `cosloss.keras.losses.cosine_similarity`).
+        eps_mode: Whose epsilon rule keeps the norms away from zero: None
+            (this function's own, TensorFlow's, "tf"), "tf" (Σx² ≥ 1e-12), "keras3"
+            (‖x‖ ≥ 1e-7), "torch" (each ‖x‖ ≥ 1e-8, PyTorch ≥ 2.0) or
+            "optax" (no floor: optax's default epsilon=0).
+        zero: What a slice with a zero vector gives: "finite" (the rule's
+            own value, or the form of cos = 0 with zero gradients where the
+            rule gives 0/0), "nan" (NaN value and gradients) or "raise"
+            (ValueError naming the input and the first zero vector's index).
+        clamp: True clips the cosine to [-1, 1] (rounding can put it an ulp
+            outside), the gradient passing through unchanged.
 
     Returns:
         An array of the broadcast shape without `axis`, in the inputs' dtype.
@@ -56,12 +68,14 @@ def cosine_similarity_loss(a: ArrayLike, b: ArrayLike,
         >>> cosloss.cosine_similarity_loss([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
         array([-0.8 , -0.96], dtype=float32)
     """
-    return SEED_NEGATIVE.value(a, b, axis)
+    return SEED_NEGATIVE.value(a, b, axis, eps_mode=eps_mode, zero=zero, clamp=clamp)
 
 
 @face(SEED_ONE_MINUS)
 def cosine_similarity_loss_v2(a: ArrayLike, b: ArrayLike,
-                              axis: int | list[int] | tuple[int, ...] = -1) -> np.ndarray:
+                              axis: int | list[int] | tuple[int, ...] = -1, *,
+                              eps_mode: str | None = None, zero: str = "finite",
+                              clamp: bool = False) -> np.ndarray:
     """One minus the cosine similarity, in [0, 2]: 0 when the vectors agree.
 
         loss = 1 - sum(l2_normalize(a, axis) * l2_normalize(b, axis), axis)
@@ -76,6 +90,16 @@ def cosine_similarity_loss_v2(a: ArrayLike, b: ArrayLike,
         axis: The dimension along which the cosine is computed: an int,
             or a list or tuple of ints (as in
             `cosloss.keras.losses.cosine_similarity`).
+        eps_mode: Whose epsilon rule keeps the norms away from zero: None
+            (this function's own, TensorFlow's, "tf"), "tf" (Σx² ≥ 1e-12), "keras3"
+            (‖x‖ ≥ 1e-7), "torch" (each ‖x‖ ≥ 1e-8, PyTorch ≥ 2.0) or
+            "optax" (no floor: optax's default epsilon=0).
+        zero: What a slice with a zero vector gives: "finite" (the rule's
+            own value, or the form of cos = 0 with zero gradients where the
+            rule gives 0/0), "nan" (NaN value and gradients) or "raise"
+            (ValueError naming the input and the first zero vector's index).
+        clamp: True clips the cosine to [-1, 1] (rounding can put it an ulp
+            outside), the gradient passing through unchanged.
 
     Returns:
         An array of the broadcast shape without `axis`, in the inputs' dtype.
@@ -93,12 +117,14 @@ def cosine_similarity_loss_v2(a: ArrayLike, b: ArrayLike,
         >>> cosloss.cosine_similarity_loss_v2([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
         array([0.19999999, 0.04000002], dtype=float32)
     """
-    return SEED_ONE_MINUS.value(a, b, axis)
+    return SEED_ONE_MINUS.value(a, b, axis, eps_mode=eps_mode, zero=zero, clamp=clamp)
 
 
 @face(SEED_SQUARED_ONE_MINUS)
 def cosine_similarity_loss_v3(a: ArrayLike, b: ArrayLike,
-                              axis: int | list[int] | tuple[int, ...] = -1) -> np.ndarray:
+                              axis: int | list[int] | tuple[int, ...] = -1, *,
+                              eps_mode: str | None = None, zero: str = "finite",
+                              clamp: bool = False) -> np.ndarray:
     """One minus the cosine similarity, squared, in [0, 4].
 
         loss = (1 - sum(l2_normalize(a, axis) * l2_normalize(b, axis), axis)) ** 2
@@ -113,6 +139,16 @@ def cosine_similarity_loss_v3(a: ArrayLike, b: ArrayLike,
         axis: The dimension along which the cosine is computed: an int,
             or a list or tuple of ints (as in
             `cosloss.keras.losses.cosine_similarity`).
+        eps_mode: Whose epsilon rule keeps the norms away from zero: None
+            (this function's own, TensorFlow's, "tf"), "tf" (Σx² ≥ 1e-12), "keras3"
+            (‖x‖ ≥ 1e-7), "torch" (each ‖x‖ ≥ 1e-8, PyTorch ≥ 2.0) or
+            "optax" (no floor: optax's default epsilon=0).
+        zero: What a slice with a zero vector gives: "finite" (the rule's
+            own value, or the form of cos = 0 with zero gradients where the
+            rule gives 0/0), "nan" (NaN value and gradients) or "raise"
+            (ValueError naming the input and the first zero vector's index).
+        clamp: True clips the cosine to [-1, 1] (rounding can put it an ulp
+            outside), the gradient passing through unchanged.
 
     Returns:
         An array of the broadcast shape without `axis`, in the inputs' dtype.
@@ -130,7 +166,7 @@ def cosine_similarity_loss_v3(a: ArrayLike, b: ArrayLike,
         >>> cosloss.cosine_similarity_loss_v3([[1., 2.], [3., 4.]], [[2., 1.], [4., 3.]])
         array([0.04  , 0.0016], dtype=float32)
     """
-    return SEED_SQUARED_ONE_MINUS.value(a, b, axis)
+    return SEED_SQUARED_ONE_MINUS.value(a, b, axis, eps_mode=eps_mode, zero=zero, clamp=clamp)
 
 
 negative_cosine_loss = cosine_similarity_loss

@@ -58,4 +58,5 @@ def value_and_grad(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], upstr
     # The face's signature gives the defaults and the order the loss takes.
     bound = inspect.signature(fn).bind(*args, **kwargs)
     bound.apply_defaults()
-    return loss.value_and_grad(*bound.args, upstream=upstream, out=out)
+    # Keyword-only options (eps_mode, zero, clamp) go through by name.
+    return loss.value_and_grad(*bound.args, upstream=upstream, out=out, **bound.kwargs)

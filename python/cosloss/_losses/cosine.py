@@ -22,6 +22,7 @@ from cosloss._core.arrays import (broadcast_shape, check_out, convert, deliver, 
 from cosloss._losses.base import Loss, Result
 from cosloss._losses.flavours import TF_NORM, Norm
 from cosloss._losses.reductions import upstream_for
+from cosloss._losses.semantics import Semantics, choose, finish_grads, finish_value, zero_slices
 
 _FORMS = {go.COS: "cos", go.NEG_COS: "-cos", go.ONE_MINUS_COS: "1 - cos",
           go.SQUARED_ONE_MINUS_COS: "(1 - cos)**2"}
@@ -84,8 +85,22 @@ class CosineLoss(Loss):
                             f"mean the repeated values.")
         return axis
 
-    def value(self, x: ArrayLike, y: ArrayLike, axis: Any = -1) -> np.ndarray:
-        return self._value(x, y, axis, self.prepare)
+    def value(self, x: ArrayLike, y: ArrayLike, axis: Any = -1, *, eps_mode: Any = None,
+              zero: Any = "finite", clamp: Any = False) -> np.ndarray:
+        """The values; eps_mode, zero and clamp choose the semantics (see
+        cosloss._losses.semantics), the face's own rule by default."""
+        if eps_mode is None and zero == "finite" and clamp is False:
+            return self._value(x, y, axis, self.prepare)
+        sem = choose(self.norm, eps_mode, zero, clamp)
+        x, y, axis, shape = self.prepare(x, y, axis)
+        mask = self._zero_mask(x, y, axis, shape, sem)
+        return finish_value(self.cosine(x, y, axis, shape, sem.norm), self.form, sem, mask)
+
+    def _zero_mask(self, x: np.ndarray, y: np.ndarray, axis: Any, shape: tuple[int, ...],
+                   sem: Semantics) -> np.ndarray | None:
+        if not sem.needs_zero_mask:
+            return None
+        return zero_slices(x, y, self.names, normalize_axes(axis, len(shape)), shape, sem.zero)
 
     def value_of_arrays(self, x: np.ndarray, y: np.ndarray, axis: Any) -> np.ndarray:
         """value for arrays already converted (a Keras loss object's, say)."""
@@ -108,10 +123,17 @@ class CosineLoss(Loss):
         return ops.cosine(x, y, axis, self.form, shape, norm.rule, norm.eps)
 
     def value_and_grad(self, x: ArrayLike, y: ArrayLike, axis: Any = -1, *,
-                       upstream: ArrayLike | None = None, out: Any = None) -> Result:
+                       upstream: ArrayLike | None = None, out: Any = None, eps_mode: Any = None,
+                       zero: Any = "finite", clamp: Any = False) -> Result:
         out = check_out(out, 2)
+        sem = choose(self.norm, eps_mode, zero, clamp)
         x, y, axis, shape = self.prepare(x, y, axis)
-        return self.cosine_grad(x, y, axis, shape, self.norm, upstream, out)
+        if sem.plain:
+            return self.cosine_grad(x, y, axis, shape, sem.norm, upstream, out)
+        mask = self._zero_mask(x, y, axis, shape, sem)
+        value, grads = self.cosine_grad(x, y, axis, shape, sem.norm, upstream, None)
+        grads = finish_grads(grads, (x, y), normalize_axes(axis, len(shape)), shape, sem, mask)
+        return finish_value(value, self.form, sem, mask), deliver(grads, out)
 
     def cosine_grad(self, x: np.ndarray, y: np.ndarray, axis: int, shape: tuple[int, ...],
                     norm: Norm, upstream: ArrayLike | None, out: tuple[np.ndarray, ...] | None,

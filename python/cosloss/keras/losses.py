@@ -24,7 +24,9 @@ _LOSS = cosine_for(TF2)
 
 @face(_LOSS)
 def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike,
-                      axis: int | list[int] | tuple[int, ...] = -1) -> np.ndarray:
+                      axis: int | list[int] | tuple[int, ...] = -1, *,
+                      eps_mode: str | None = None, zero: str = "finite",
+                      clamp: bool = False) -> np.ndarray:
     """Computes the negative cosine similarity between labels and predictions.
 
         loss = -sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis)
@@ -44,6 +46,16 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike,
             computed: an int, or a list or tuple of ints (TensorFlow's
             reduce_sum takes one; both inputs must then span each listed
             axis, cosloss does not broadcast along them).
+        eps_mode: Whose epsilon rule keeps the norms away from zero: None
+            (this function's own, TensorFlow's, "tf"), "tf" (Σx² ≥ 1e-12), "keras3"
+            (‖x‖ ≥ 1e-7), "torch" (each ‖x‖ ≥ 1e-8, PyTorch ≥ 2.0) or
+            "optax" (no floor: optax's default epsilon=0).
+        zero: What a slice with a zero vector gives: "finite" (the rule's
+            own value, or the form of cos = 0 with zero gradients where the
+            rule gives 0/0), "nan" (NaN value and gradients) or "raise"
+            (ValueError naming the input and the first zero vector's index).
+        clamp: True clips the cosine to [-1, 1] (rounding can put it an ulp
+            outside), the gradient passing through unchanged.
 
     Returns:
         An array of the broadcast shape without `axis` (without every
@@ -67,7 +79,7 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike,
         >>> cosloss.keras.losses.cosine_similarity(x, x, axis=[1, 2])  # over 3 x 4 slices
         array([-1., -1.], dtype=float32)
     """
-    return _LOSS.value(y_true, y_pred, axis)
+    return _LOSS.value(y_true, y_pred, axis, eps_mode=eps_mode, zero=zero, clamp=clamp)
 
 
 cosine_proximity = cosine_similarity
