@@ -58,5 +58,8 @@ def value_and_grad(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], upstr
     # The face's signature gives the defaults and the order the loss takes.
     bound = inspect.signature(fn).bind(*args, **kwargs)
     bound.apply_defaults()
-    # Keyword-only options (eps_mode, zero, clamp) go through by name.
-    return loss.value_and_grad(*bound.args, upstream=upstream, out=out, **bound.kwargs)
+    # Keyword-only options (eps_mode, zero, clamp) go through by name; a
+    # face's own out= (pairwise.cosine_similarity's, for its value) is not
+    # the gradients' out and is not passed.
+    options = {k: v for k, v in bound.kwargs.items() if k != "out"}
+    return loss.value_and_grad(*bound.args, upstream=upstream, out=out, **options)
